@@ -1,0 +1,1 @@
+"""rasa-sdk custom actions. Thin: the decisions live in `bot/`."""

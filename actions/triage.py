@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import clinic_and_content, send
+from bot.safety import Tier, get_detector
+
+INFORM_TEMPERATURE = "inform_temperature"
+
+
+def _sign_words(signs: list[str]) -> str:
+    words = [s.replace("_", " ") for s in signs]
+    return ", ".join(words) if words else "a warning sign"
+
+
+class ActionTriageWarningSign(Action):
+    """Routes a warning-sign report to the call-provider or emergency reply.
+
+    The tier comes from the detector; when only the statistical model saw a report, the tier
+    is call_provider (bias to escalate). Emergency beats call-provider.
+    """
+
+    def name(self) -> str:
+        return "action_triage_warning_sign"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        clinic, content = clinic_and_content()
+        text = tracker.latest_message.get("text") or ""
+        detection = get_detector(clinic.fever_threshold_c).detect(text)
+        intent = tracker.get_intent_of_latest_message()
+
+        if detection.tier is Tier.NONE and intent == INFORM_TEMPERATURE:
+            return self._temperature_without_fever(dispatcher, clinic, content, detection.temperature_c)
+
+        tier = Tier.CALL_PROVIDER if detection.tier is Tier.NONE else detection.tier
+        signs = detection.signs
+        reply = content.reply(tier.value, clinic, signs=_sign_words(signs))
+        send(dispatcher, reply, kind="triage", tier=tier.value, signs=signs,
+             detected_by="detector" if detection.signs else "model")
+        events = [SlotSet("warning_signs", signs), SlotSet("triage_tier", tier.value)]
+        if detection.needs_temperature:
+            send(dispatcher, content.reply("ask_temperature", clinic), kind="follow_up", tier=tier.value)
+            events.append(SlotSet("temperature_requested", True))
+        return events
+
+    def _temperature_without_fever(self, dispatcher, clinic, content, temperature_c: float | None):
+        if temperature_c is None:  # "I checked" with no number: ask again
+            send(dispatcher, content.reply("ask_temperature", clinic), kind="follow_up")
+            return [SlotSet("temperature_requested", True)]
+        reply = content.reply("temperature_below_threshold", clinic, temperature=f"{temperature_c:.1f} °C")
+        send(dispatcher, reply, kind="answer", topic="warning_signs_info")
+        return [SlotSet("temperature_requested", False)]

@@ -1,0 +1,1 @@
+"""Rasa integration: the NLU safety-net component, in-process actions and the agent."""

@@ -1,0 +1,75 @@
+"""Rasa NLU component that puts the deterministic detector above the statistical model.
+
+It runs last in the pipeline: when the detector sees a reported warning sign, the intent
+becomes `report_warning_sign` (which the rules route to the triage action) whatever DIET or
+the FallbackClassifier decided. It never lowers an intent DIET chose: if either sees a
+report, the patient is triaged.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.content.clinic import get_clinic
+from bot.safety import Tier, get_detector
+
+REPORT_INTENT = "report_warning_sign"
+SIGN_ENTITY = "warning_sign"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
+class WarningSignRouter(GraphComponent, IntentClassifier):
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [IntentClassifier]
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> WarningSignRouter:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        detector = get_detector(get_clinic().fever_threshold_c)
+        for message in messages:
+            detection = detector.detect(message.get(TEXT) or "")
+            if detection.tier is Tier.NONE:
+                continue
+            route = {INTENT_NAME_KEY: REPORT_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            message.set(INTENT, route, add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != REPORT_INTENT]
+            message.set(INTENT_RANKING_KEY, [route, *ranking], add_to_output=True)
+            entities = list(message.get(ENTITIES) or [])
+            entities += [
+                {
+                    "entity": SIGN_ENTITY,
+                    "value": finding.sign,
+                    "start": finding.start,
+                    "end": finding.end,
+                    "confidence_entity": 1.0,
+                    "extractor": type(self).__name__,
+                }
+                for finding in detection.reported
+            ]
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages

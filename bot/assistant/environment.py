@@ -1,0 +1,27 @@
+"""Process set-up that must happen before Rasa or TensorFlow is imported for inference."""
+from __future__ import annotations
+
+import logging
+import os
+
+# Loggers that print patient text or model internals at DEBUG/INFO (architecture.md).
+_NOISY_LOGGERS = ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "negspacy", "matplotlib", "h5py")
+
+
+def prepare_runtime(threads: int | None = None) -> None:
+    """Quiet logs and size TensorFlow's thread pools before the model loads.
+
+    A small model on 2 cores answers faster with one intra-op thread: the thread hand-off
+    costs more than the parallel matrix work saves.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", str(threads or 1))
+    os.environ.setdefault("TF_INTER_OP_PARALLELISM_THREADS", str(threads or 1))
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("LOG_LEVEL_LIBRARIES", "ERROR")
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+    from rasa.utils.tensorflow.environment import setup_tf_environment
+
+    setup_tf_environment()

@@ -1,0 +1,59 @@
+"""Train the Rasa model only when its inputs changed."""
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from pathlib import Path
+
+from bot.assistant.runtime import DEFAULT_MODEL
+
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+
+
+def fingerprint(root: Path = Path(".")) -> str:
+    digest = hashlib.sha256()
+    for name in TRAINING_INPUTS:
+        path = root / name
+        files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _stamp(model: Path) -> Path:
+    return model.with_suffix(".fingerprint")
+
+
+def is_current(model: Path = DEFAULT_MODEL, root: Path = Path(".")) -> bool:
+    stamp = _stamp(model)
+    return model.exists() and stamp.exists() and stamp.read_text().strip() == fingerprint(root)
+
+
+def train(model: Path = DEFAULT_MODEL, force: bool = False, root: Path = Path(".")) -> Path:
+    """Returns the model path; trains first if the data, domain or config changed."""
+    if not force and is_current(model, root):
+        print(f"model {model} is up to date with the training data", file=sys.stderr)
+        return model
+    from bot.assistant.environment import prepare_runtime
+
+    prepare_runtime()
+    from rasa.api import train as rasa_train
+
+    print("training the Rasa model (about 1-3 minutes on 2 cores)...", file=sys.stderr)
+    started = time.monotonic()
+    result = rasa_train(
+        domain=str(root / "domain.yml"),
+        config=str(root / "config.yml"),
+        training_files=[str(root / "data")],
+        output=str(model.parent),
+        fixed_model_name=model.name.removesuffix(".tar.gz"),
+        force_training=True,
+    )
+    if result.code != 0 or not result.model:
+        raise SystemExit(f"training failed (rasa exit code {result.code})")
+    _stamp(model).write_text(fingerprint(root) + "\n")
+    size_mib = model.stat().st_size / 2**20
+    print(f"trained {model} in {time.monotonic() - started:.0f} s ({size_mib:.1f} MiB)", file=sys.stderr)
+    return model

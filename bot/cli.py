@@ -1,0 +1,79 @@
+"""The `aftercare` command. Heavy imports happen inside each subcommand, so `--help` is instant."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.assistant.runtime import DEFAULT_MODEL
+
+
+def _train(args: argparse.Namespace) -> None:
+    from bot.assistant.training import train
+
+    train(args.model, force=args.force)
+
+
+def _shell(args: argparse.Namespace) -> None:
+    from bot.assistant.shell import run_shell
+    from bot.assistant.training import train
+
+    run_shell(train(args.model))
+
+
+def _detect(args: argparse.Namespace) -> None:
+    """Show what the safety detector sees in one message (for clinicians reviewing rules)."""
+    from bot.safety import get_detector
+
+    detection = get_detector().detect(args.text)
+    for f in detection.findings:
+        print(f"{f.sign:22} {f.tier.value:14} {f.status:16} {f.evidence!r}")
+    print(f"tier: {detection.tier.value}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aftercare", description="Marrow Aftercare assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train the Rasa model if its data changed")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    p.add_argument("--force", action="store_true", help="train even if nothing changed")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("shell", help="chat with the assistant in this terminal")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    p.set_defaults(func=_shell)
+
+    p = sub.add_parser("detect", help="run only the warning-sign detector on a message")
+    p.add_argument("text")
+    p.set_defaults(func=_detect)
+
+    for register in _extensions():
+        register(sub)
+    return parser
+
+
+def _extensions():
+    """Subcommands owned by other packages (the API, staff accounts, evaluation)."""
+    registered = []
+    for module_name in ("api.cli", "bot.evaluation.cli"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as error:
+            if error.name and module_name.startswith(error.name):
+                continue  # that package is not part of this build
+            raise
+        registered.append(module.register)
+    return registered
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
