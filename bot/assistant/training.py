@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -38,7 +39,7 @@ def train(model: Path = DEFAULT_MODEL, force: bool = False, root: Path = Path(".
         return model
     from bot.assistant.environment import prepare_runtime
 
-    prepare_runtime()
+    prepare_runtime(threads=os.cpu_count())  # training is batch work: use every core
     from rasa.api import train as rasa_train
 
     print("training the Rasa model (about 1-3 minutes on 2 cores)...", file=sys.stderr)

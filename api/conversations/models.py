@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+
+from api.db import Base
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id = sa.Column(sa.String(64), primary_key=True, default=new_id)
+    patient_id = sa.Column(sa.String(128), nullable=False, index=True)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Message(Base):
+    """One line of a transcript. Immutable once stored (INT-1): corrections are new rows."""
+
+    __tablename__ = "messages"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    conversation_id = sa.Column(sa.String(64), sa.ForeignKey("conversations.id"), nullable=False, index=True)
+    role = sa.Column(sa.String(16), nullable=False)  # patient | assistant
+    text = sa.Column(sa.Text, nullable=False)
+    triage_level = sa.Column(sa.String(16), nullable=False, default="none")
+    answered_by = sa.Column(sa.String(16))  # assistant | failsafe (assistant rows only)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)

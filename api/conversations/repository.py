@@ -1,0 +1,39 @@
+"""Queries on conversations and messages; always scoped by the caller (patient or staff)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from api.conversations.models import Conversation, Message
+
+
+def create_conversation(session: Session, patient_id: str, conversation_id: str | None = None) -> Conversation:
+    conversation = Conversation(patient_id=patient_id)
+    if conversation_id:
+        conversation.id = conversation_id
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def get_conversation(session: Session, conversation_id: str) -> Conversation | None:
+    return session.get(Conversation, conversation_id)
+
+
+def add_message(session: Session, conversation_id: str, role: str, text: str, triage_level: str = "none",
+                answered_by: str | None = None) -> Message:
+    message = Message(conversation_id=conversation_id, role=role, text=text, triage_level=triage_level,
+                      answered_by=answered_by)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def list_messages(session: Session, conversation_id: str, limit: int, after_id: int = 0) -> list[Message]:
+    query = (
+        sa.select(Message)
+        .where(Message.conversation_id == conversation_id, Message.id > after_id)
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())

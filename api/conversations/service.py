@@ -1,0 +1,114 @@
+"""A patient message, end to end: detector, assistant under a timeout, one transaction.
+
+The detector runs first and always. The reply is the assistant's unless it failed (then a
+fixed safe reply chosen by the detector's tier) or unless it under-triaged what the detector
+saw (then the detector's reply replaces it: a warning sign never gets an ordinary answer).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+
+from api.context import AppContext
+from api.conversations import repository
+from api.conversations.schemas import MessageResult, Reply, Triage
+from api.db import transaction
+from api.escalations.service import event_payload, open_escalation
+from bot.safety import Detection, Tier
+
+log = logging.getLogger("aftercare.conversations")
+
+
+@dataclass
+class _Answer:
+    replies: list[Reply]
+    tier: Tier
+    signs: list[str]
+    topic: str | None
+    answered_by: str
+    handoff: bool = False
+
+
+def _fixed_reply(ctx: AppContext, name: str, tier: Tier, signs: list[str]) -> Reply:
+    answer = ctx.content.reply(name, ctx.clinic, signs=", ".join(s.replace("_", " ") for s in signs) or "a warning sign")
+    return Reply(text=answer.text, kind="triage" if tier is not Tier.NONE else "apology",
+                 sources=list(answer.sources), phone=_phone_for(ctx, tier))
+
+
+def _phone_for(ctx: AppContext, tier: Tier) -> str | None:
+    if tier is Tier.EMERGENCY:
+        return ctx.clinic.emergency_number
+    if tier is Tier.CALL_PROVIDER:
+        return ctx.clinic.phone_now()
+    return None
+
+
+def safe_answer(ctx: AppContext, detection: Detection, answered_by: str) -> _Answer:
+    """The reply when the assistant cannot be trusted or reached."""
+    tier = detection.tier
+    name = tier.value if tier is not Tier.NONE else "fallback_apology"
+    return _Answer([_fixed_reply(ctx, name, tier, detection.signs)], tier, detection.signs, None, answered_by)
+
+
+def _from_assistant(ctx: AppContext, reply) -> _Answer:
+    replies = []
+    for message in reply.messages:
+        custom = message.get("custom") or {}
+        if not message.get("text"):
+            continue
+        tier = Tier(custom.get("tier", "none"))
+        replies.append(Reply(text=message["text"], kind=custom.get("kind"), sources=custom.get("sources", []),
+                             buttons=message.get("buttons", []), phone=_phone_for(ctx, tier)))
+    return _Answer(replies, reply.tier, reply.signs, reply.topic, "assistant", handoff="handoff" in reply.kinds)
+
+
+async def _ask_assistant(ctx: AppContext, conversation_id: str, text: str, detection: Detection) -> _Answer:
+    if ctx.assistant is None:
+        return safe_answer(ctx, detection, "failsafe")
+    try:
+        reply = await asyncio.wait_for(ctx.assistant.respond(conversation_id, text), ctx.settings.agent_timeout_seconds)
+    except Exception as error:  # timeout, model error, action error: the patient still gets a safe reply
+        log.error("assistant failed; answering with the fail-safe", extra={"error_type": type(error).__name__})
+        return safe_answer(ctx, detection, "failsafe")
+    answer = _from_assistant(ctx, reply)
+    if not answer.replies:
+        return safe_answer(ctx, detection, "failsafe")
+    if detection.tier.rank > answer.tier.rank:
+        log.warning("detector out-ranked the assistant's triage", extra={"tier": detection.tier.value})
+        return safe_answer(ctx, detection, "safety_net")
+    answer.signs = sorted(set(answer.signs) | set(detection.signs))
+    return answer
+
+
+def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer):
+    """Patient message, replies and escalation in ONE transaction, committed before replying."""
+    with transaction(ctx.sessions) as session:
+        patient_message = repository.add_message(session, conversation_id, "patient", text, answer.tier.value)
+        for reply in answer.replies:
+            repository.add_message(session, conversation_id, "assistant", reply.text, answer.tier.value, answer.answered_by)
+        escalation = None
+        tier = answer.tier.value if answer.tier is not Tier.NONE else ("callback" if answer.handoff else None)
+        if tier:
+            escalation = open_escalation(session, conversation_id, patient_message.id, tier, answer.signs,
+                                         notify_webhook=bool(ctx.settings.webhook_url))
+        return escalation and event_payload(escalation)
+
+
+async def handle_patient_message(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
+    detection = ctx.detector.detect(text)
+    answer = await _ask_assistant(ctx, conversation_id, text, detection)
+    event = await run_in_threadpool(_persist, ctx, conversation_id, text, answer)
+    if event:
+        ctx.events.publish(event)
+        log.info("escalation opened", extra={"tier": event["tier"], "answered_by": answer.answered_by})
+    return MessageResult(
+        conversation_id=conversation_id,
+        replies=answer.replies,
+        triage=Triage(level=answer.tier.value, signs=answer.signs),
+        topic=answer.topic,
+        escalation_id=event["escalation_id"] if event else None,
+        answered_by=answer.answered_by,
+    )

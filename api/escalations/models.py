@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from api.conversations.models import new_id, utcnow
+from api.db import Base
+
+# Queue order: emergency first, then call_provider, then patients' callback requests.
+PRIORITY = {"emergency": 0, "call_provider": 1, "callback": 2}
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+
+    id = sa.Column(sa.String(64), primary_key=True, default=new_id)
+    conversation_id = sa.Column(sa.String(64), sa.ForeignKey("conversations.id"), nullable=False, index=True)
+    message_id = sa.Column(sa.Integer, sa.ForeignKey("messages.id"), nullable=False)
+    tier = sa.Column(sa.String(16), nullable=False)  # emergency | call_provider | callback
+    priority = sa.Column(sa.Integer, nullable=False)
+    signs = sa.Column(sa.JSON, nullable=False, default=list)
+    status = sa.Column(sa.String(16), nullable=False, default="open", index=True)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    acknowledged_at = sa.Column(sa.DateTime(timezone=True))
+    acknowledged_by = sa.Column(sa.String(64))
+    resolved_at = sa.Column(sa.DateTime(timezone=True))
+    resolved_by = sa.Column(sa.String(64))
+    resolution_note = sa.Column(sa.Text)
+
+
+class OutboxEvent(Base):
+    """Notifications to deliver (webhook), written in the escalation's transaction."""
+
+    __tablename__ = "outbox"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    topic = sa.Column(sa.String(64), nullable=False)
+    payload = sa.Column(sa.JSON, nullable=False)  # ids, tier, signs: never message text
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    next_attempt_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    delivered_at = sa.Column(sa.DateTime(timezone=True))
+    last_error = sa.Column(sa.String(200))

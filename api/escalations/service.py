@@ -1,0 +1,111 @@
+"""Opening escalations. Staff transitions (acknowledge, resolve) live beside them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from api.audit.service import RequestContext, record
+from api.conversations.models import utcnow
+from api.escalations import repository
+from api.escalations.models import PRIORITY, Escalation, OutboxEvent
+from api.escalations.schemas import EscalationDetail
+from api.staff.timeutil import as_utc
+
+NEW_ESCALATION = "escalation.created"
+
+
+def open_escalation(
+    session: Session, conversation_id: str, message_id: int, tier: str, signs: list[str], notify_webhook: bool
+) -> Escalation:
+    """Adds the escalation (and its webhook notification) to the caller's transaction."""
+    escalation = Escalation(
+        conversation_id=conversation_id,
+        message_id=message_id,
+        tier=tier,
+        priority=PRIORITY[tier],
+        signs=list(signs),
+        status="open",
+    )
+    session.add(escalation)
+    session.flush()
+    if notify_webhook:
+        session.add(OutboxEvent(topic=NEW_ESCALATION, payload=event_payload(escalation)))
+    return escalation
+
+
+def event_payload(escalation: Escalation) -> dict:
+    """What leaves the database about an escalation: ids and triage facts, no message text."""
+    return {
+        "event": NEW_ESCALATION,
+        "escalation_id": escalation.id,
+        "conversation_id": escalation.conversation_id,
+        "tier": escalation.tier,
+        "signs": list(escalation.signs),
+        "created_at": escalation.created_at.isoformat(),
+    }
+
+
+# --- Staff work on escalations: each call writes its audit row in the caller's transaction. ---
+
+TRANSCRIPT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Transition:
+    """ok: this caller changed the status. Otherwise `problem` says why not (a 409 for the caller)."""
+
+    ok: bool
+    escalation: Escalation
+    names: dict[str, str]
+    problem: str | None = None
+
+
+def view(session: Session, actx: RequestContext, escalation_id: str) -> EscalationDetail | None:
+    """The escalation with its transcript; the read itself is audited (AUD-2)."""
+    row = repository.get(session, escalation_id)
+    if row is None:
+        return None
+    conversation = repository.conversation(session, row.conversation_id)
+    lines, truncated = repository.transcript(session, row.conversation_id, TRANSCRIPT_LIMIT)
+    names = repository.staff_names(session, {row.acknowledged_by, row.resolved_by})
+    record(session, actx, "transcript.view", "conversation", row.conversation_id, "success")
+    return EscalationDetail.build_detail(row, names, conversation.patient_id, lines, truncated)
+
+
+def acknowledge(session: Session, actx: RequestContext, escalation_id: str) -> Transition:
+    changed = repository.change_status(session, escalation_id, "open", status="acknowledged",
+                                       acknowledged_at=utcnow(), acknowledged_by=actx.actor_id)
+    return _finish(session, actx, escalation_id, "escalation.acknowledge", changed)
+
+
+def resolve(session: Session, actx: RequestContext, escalation_id: str, note: str) -> Transition:
+    """Only an acknowledged escalation can be resolved: someone owned the callback first."""
+    changed = repository.change_status(session, escalation_id, "acknowledged", status="resolved",
+                                       resolved_at=utcnow(), resolved_by=actx.actor_id, resolution_note=note)
+    return _finish(session, actx, escalation_id, "escalation.resolve", changed)
+
+
+def _finish(session: Session, actx: RequestContext, escalation_id: str, action: str, changed: bool) -> Transition:
+    row = repository.get(session, escalation_id, fresh=True)
+    names = repository.staff_names(session, {row.acknowledged_by, row.resolved_by})
+    # A refused transition is recorded too: a double acknowledge shows up as success + failure.
+    record(session, actx, action, "escalation", escalation_id, "success" if changed else "failure")
+    return Transition(changed, row, names, None if changed else _why_not(row, action, names))
+
+
+def _why_not(row: Escalation, action: str, names: dict[str, str]) -> str:
+    if row.status == "resolved":
+        return f"this escalation was already resolved by {names.get(row.resolved_by, 'another staff member')}"
+    if row.status == "acknowledged" and action == "escalation.acknowledge":
+        return f"this escalation was already acknowledged by {names.get(row.acknowledged_by, 'another staff member')}"
+    if row.status == "open" and action == "escalation.resolve":
+        return "acknowledge this escalation before resolving it"
+    return f"cannot do that while the escalation is {row.status}"
+
+
+def status_event(row: Escalation, names: dict[str, str]) -> dict:
+    """Published to live dashboards after a state change commits: triage facts and state, no text."""
+    by = row.resolved_by if row.status == "resolved" else row.acknowledged_by
+    return {"event": f"escalation.{row.status}", "escalation_id": row.id, "tier": row.tier, "status": row.status,
+            "signs": list(row.signs), "created_at": as_utc(row.created_at).isoformat(), "by": names.get(by)}

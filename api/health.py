@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.context import AppContext
+from api.deps import Ctx
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+def _database_answers(ctx: AppContext) -> bool:
+    try:
+        with ctx.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+@router.get("/readyz")
+async def readyz(ctx: Ctx) -> JSONResponse:
+    """200 only when the model is loaded and the database answers."""
+    checks = {"model": ctx.assistant is not None, "database": await run_in_threadpool(_database_answers, ctx)}
+    ready = all(checks.values())
+    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)

@@ -1,0 +1,106 @@
+"""The FastAPI application factory."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.context import AppContext
+from api.db import make_engine, make_session_factory, migrate
+from api.errors import install_error_handlers
+from api.logging_config import configure_logging
+from api.middleware import RequestMiddleware
+from api.ratelimit import RateLimits
+from api.settings import Settings, get_settings
+from bot.content import get_clinic, load_content
+from bot.safety import get_detector
+
+log = logging.getLogger("aftercare.app")
+API_DESCRIPTION = """Marrow Aftercare: a triage assistant for patients after a bone marrow aspiration and biopsy.
+Patient routes need `Authorization: Bearer <portal JWT>`."""
+
+
+def _load_assistant(settings: Settings) -> Any:
+    from api.tracker_store import build_tracker_store
+    from bot.assistant.runtime import Assistant
+
+    return Assistant.load(settings.model_path, tracker_store=build_tracker_store(settings.database_url))
+
+
+async def _load_in_background(ctx: AppContext) -> None:
+    """Model load takes 20-30 s: the API serves (fail-safe replies) meanwhile, /readyz says 503."""
+    try:
+        ctx.assistant = await asyncio.get_running_loop().run_in_executor(None, _load_assistant, ctx.settings)
+        log.info("assistant loaded")
+    except Exception as error:
+        ctx.assistant_error = type(error).__name__
+        log.error("assistant failed to load; serving fail-safe replies", extra={"error_type": type(error).__name__})
+
+
+def create_app(settings: Settings | None = None, assistant: Any = None, load_assistant: bool = True) -> FastAPI:
+    """`assistant`: an already loaded Assistant (tests share one); else it loads in the background."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    engine = make_engine(settings.database_url)
+    clinic = get_clinic()
+    ctx = AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        detector=get_detector(clinic.fever_threshold_c),
+        clinic=clinic,
+        content=load_content(clinic.content_path),
+        assistant=assistant,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        migrate(engine)
+        loading = None
+        if ctx.assistant is None and load_assistant:
+            loading = asyncio.create_task(_load_in_background(ctx))
+        yield
+        if loading and not loading.done():
+            loading.cancel()
+        engine.dispose()
+
+    app = FastAPI(title="Marrow Aftercare API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan)
+    app.state.ctx = ctx
+    app.state.rate_limits = RateLimits(settings.patient_rate_limit, settings.client_rate_limit, settings.login_rate_limit)
+    install_error_handlers(app)
+    _include_routers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.origins,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        allow_credentials=False,
+    )
+    app.add_middleware(
+        RequestMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        frame_ancestors=settings.origins,
+        hsts=settings.is_production,
+    )
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from api import health
+    from api.conversations import rest_channel
+    from api.conversations import router as conversations
+
+    for module in (health, conversations, rest_channel):
+        app.include_router(module.router)
+    for optional in ("api.staff.router", "api.escalations.router", "api.audit.router", "api.widget.router"):
+        try:
+            module = __import__(optional, fromlist=["router"])
+        except ModuleNotFoundError as error:
+            if error.name == optional:
+                continue  # that domain is not built yet
+            raise
+        app.include_router(module.router)

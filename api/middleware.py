@@ -1,0 +1,110 @@
+"""One pure-ASGI middleware for every request: request id, body limit, headers, access log.
+
+Pure ASGI (not BaseHTTPMiddleware) keeps the per-request cost small on the hot path.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.logging_config import request_id_var
+
+log = logging.getLogger("aftercare.access")
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Responses under these prefixes may carry PHI: never cached (HDR-1).
+_NO_STORE_PREFIXES = ("/api/", "/webhooks/", "/staff")
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised while FastAPI reads the body; it re-raises HTTPExceptions to our handler."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body over {limit} bytes")
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, frame_ancestors: list[str], hsts: bool) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.hsts = hsts
+        ancestors = " ".join(frame_ancestors) or "'none'"
+        self.csp = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors {ancestors}"
+        ).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        inbound = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = inbound if _SAFE_REQUEST_ID.match(inbound) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = {"code": 500}
+        no_store = scope["path"].startswith(_NO_STORE_PREFIXES)
+
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large(send, request_id)
+            request_id_var.reset(token)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge(self.max_body_bytes)
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                extra = [
+                    (b"x-request-id", request_id.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"content-security-policy", self.csp),
+                ]
+                if no_store:
+                    extra.append((b"cache-control", b"no-store"))
+                if self.hsts:
+                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+                message["headers"] = [h for h in message.get("headers", []) if h[0] != b"cache-control" or not no_store] + extra
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        finally:
+            route = scope.get("route")
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": getattr(route, "path", "unmatched"),  # template, never the raw URL
+                    "status": status["code"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            request_id_var.reset(token)
+
+    async def _too_large(self, send: Send, request_id: str) -> None:
+        body = json.dumps({"error": {"code": "payload_too_large",
+                                     "message": f"request body over {self.max_body_bytes} bytes"},
+                           "request_id": request_id}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"x-request-id", request_id.encode()), (b"cache-control", b"no-store")]})
+        await send({"type": "http.response.body", "body": body})

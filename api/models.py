@@ -1,0 +1,8 @@
+"""Every table, imported in one place for Alembic and for tests."""
+from api.audit.models import AuditEvent
+from api.conversations.models import Conversation, Message
+from api.db import Base
+from api.escalations.models import Escalation, OutboxEvent
+from api.staff.models import StaffSession, StaffUser
+
+__all__ = ["AuditEvent", "Base", "Conversation", "Escalation", "Message", "OutboxEvent", "StaffSession", "StaffUser"]

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from api.conversations.models import new_id, utcnow
+from api.db import Base
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id = sa.Column(sa.String(64), primary_key=True, default=new_id)
+    email = sa.Column(sa.String(254), nullable=False, unique=True)
+    name = sa.Column(sa.String(200), nullable=False)
+    role = sa.Column(sa.String(16), nullable=False)  # nurse | admin
+    password_hash = sa.Column(sa.String(200), nullable=False)
+    disabled = sa.Column(sa.Boolean, nullable=False, default=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StaffSession(Base):
+    """Server-side session, so logout and disabling end it at once (SES-1)."""
+
+    __tablename__ = "staff_sessions"
+
+    id = sa.Column(sa.String(64), primary_key=True)  # SHA-256 of the token, never the token
+    staff_id = sa.Column(sa.String(64), sa.ForeignKey("staff_users.id"), nullable=False, index=True)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    revoked_at = sa.Column(sa.DateTime(timezone=True))

@@ -1,0 +1,72 @@
+"""401 and 403/404 first: every patient route refuses a missing, bad or foreign identity."""
+import time
+
+import jwt
+import pytest
+
+from tests.conftest import auth
+
+ROUTES = [
+    ("post", "/api/v1/conversations", None),
+    ("post", "/api/v1/conversations/{cid}/messages", {"text": "hello"}),
+    ("get", "/api/v1/conversations/{cid}/messages", None),
+    ("post", "/webhooks/rest/webhook", {"sender": "abc12345", "message": "hello"}),
+]
+
+
+def _call(client, method, path, body, headers, cid="x" * 32):
+    return getattr(client, method)(path.format(cid=cid), json=body, headers=headers) if body else \
+        getattr(client, method)(path.format(cid=cid), headers=headers)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_missing_token_is_401(client, method, path, body):
+    response = _call(client, method, path, body, {})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+def _token(settings, **overrides):
+    now = int(time.time())
+    claims = {"sub": "patient-1", "iss": settings.patient_token_issuer, "aud": settings.patient_token_audience,
+              "iat": now, "exp": now + 300}
+    claims.update(overrides)
+    key = overrides.pop("_key", settings.hs256_keys[0])
+    claims.pop("_key", None)
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"_key": "a-different-secret-that-is-long-enough-000"},
+        {"iss": "someone-else"},
+        {"aud": "another-service"},
+        {"exp": int(time.time()) - 120},
+        {"sub": None},
+        {"exp": int(time.time()) + 3600},  # lifetime over 15 minutes
+    ],
+    ids=["bad-signature", "wrong-issuer", "wrong-audience", "expired", "no-subject", "too-long-lived"],
+)
+def test_bad_tokens_are_401(client, settings, overrides):
+    headers = {"Authorization": f"Bearer {_token(settings, **overrides)}"}
+    assert client.post("/api/v1/conversations", headers=headers).status_code == 401
+
+
+def test_alg_none_is_401(client, settings):
+    now = int(time.time())
+    unsigned = jwt.encode({"sub": "p", "iss": settings.patient_token_issuer, "aud": settings.patient_token_audience,
+                           "iat": now, "exp": now + 60}, None, algorithm="none")
+    assert client.post("/api/v1/conversations", headers={"Authorization": f"Bearer {unsigned}"}).status_code == 401
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES[1:3])
+def test_someone_elses_conversation_is_404(client, settings, conversation, method, path, body):
+    response = _call(client, method, path, body, auth(settings, "patient-2"), cid=conversation)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_rest_sender_owned_by_someone_else_is_404(client, settings, conversation):
+    body = {"sender": conversation, "message": "hello"}
+    assert client.post("/webhooks/rest/webhook", json=body, headers=auth(settings, "patient-2")).status_code == 404

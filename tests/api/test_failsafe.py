@@ -1,0 +1,75 @@
+"""If the model fails, times out or is not loaded, the detector still triages and escalates."""
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+
+from api.escalations.models import Escalation
+from tests.conftest import make_client
+
+
+class _Raising:
+    async def respond(self, conversation_id, text):
+        raise RuntimeError("model crashed")
+
+
+class _Slow:
+    async def respond(self, conversation_id, text):
+        await asyncio.sleep(10)
+
+
+FAILURES = {"raises": _Raising(), "times-out": _Slow(), "not-loaded": None}
+
+
+@pytest.fixture(params=list(FAILURES))
+def broken_client(request, settings):
+    settings.agent_timeout_seconds = 0.2
+    with make_client(settings, FAILURES[request.param]) as client:
+        yield client
+
+
+def _send(client, patient, text):
+    cid = client.post("/api/v1/conversations", headers=patient).json()["conversation_id"]
+    response = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": text}, headers=patient)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_warning_sign_still_gets_call_provider_reply_and_escalation(broken_client, patient):
+    body = _send(broken_client, patient, "my wife has a fever of 101.8")
+    assert body["answered_by"] == "failsafe"
+    assert body["triage"] == {"level": "call_provider", "signs": ["fever"]}
+    assert broken_client.app.state.ctx.clinic.phone_now() in body["replies"][0]["text"]
+    with broken_client.app.state.ctx.sessions() as session:
+        [escalation] = session.execute(sa.select(Escalation)).scalars().all()
+    assert escalation.id == body["escalation_id"]
+
+
+def test_emergency_still_gets_emergency_reply(broken_client, patient):
+    body = _send(broken_client, patient, "he fainted and now he is confused")
+    assert body["triage"]["level"] == "emergency"
+    assert body["replies"][0]["phone"] == broken_client.app.state.ctx.clinic.emergency_number
+
+
+def test_other_message_gets_apology_with_clinic_number(broken_client, patient):
+    body = _send(broken_client, patient, "when will my results be ready?")
+    assert body["triage"]["level"] == "none" and body["escalation_id"] is None
+    assert broken_client.app.state.ctx.clinic.phone_now() in body["replies"][0]["text"]
+
+
+class _UnderTriaging:
+    """A model that answers a warning sign with an ordinary answer (what rule 1 forbids)."""
+
+    async def respond(self, conversation_id, text):
+        from bot.assistant.runtime import AssistantReply
+
+        return AssistantReply.from_messages([{"text": "Soreness is normal.", "custom": {"kind": "answer", "tier": "none",
+                                                                                          "topic": "soreness"}}])
+
+
+def test_detector_overrides_an_under_triaging_model(settings, patient):
+    with make_client(settings, _UnderTriaging()) as client:
+        body = _send(client, patient, "the pain keeps getting worse and there is pus")
+    assert body["answered_by"] == "safety_net"
+    assert body["triage"]["level"] == "call_provider"
+    assert all("Soreness is normal" not in reply["text"] for reply in body["replies"])

@@ -1,0 +1,67 @@
+"""Persistence on SQLite and on a real PostgreSQL server (AFTERCARE_TEST_POSTGRES_URL)."""
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from api.conversations.models import Message
+from api.db import make_engine, migrate
+from api.settings import Settings
+from tests.conftest import auth, make_client
+
+PG_URL = os.environ.get("AFTERCARE_TEST_POSTGRES_URL")
+
+
+def _fresh_postgres_schema():
+    """A new database per run so tests never see each other's rows."""
+    name = f"aftercare_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/aftercare.db"
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need AFTERCARE_TEST_POSTGRES_URL (.ci/run starts a server and sets it)")
+    return _fresh_postgres_schema()
+
+
+def test_message_and_escalation_are_stored(database_url, assistant):
+    settings = Settings(database_url=database_url)
+    headers = auth(settings)
+    with make_client(settings, assistant) as client:
+        cid = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
+        body = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "there's pus coming out of the site"},
+                           headers=headers).json()
+        transcript = client.get(f"/api/v1/conversations/{cid}/messages", headers=headers).json()["messages"]
+    assert body["escalation_id"]
+    assert transcript[0]["text"] == "there's pus coming out of the site"
+
+
+def test_messages_are_immutable(database_url):
+    engine = make_engine(database_url)
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO conversations (id, patient_id, created_at) VALUES ('c1', 'p', CURRENT_TIMESTAMP)"))
+        connection.execute(sa.insert(Message).values(conversation_id="c1", role="patient", text="hi", triage_level="none"))
+    with pytest.raises(sa.exc.DatabaseError), engine.begin() as connection:
+        connection.execute(sa.update(Message).values(text="changed"))
+    with pytest.raises(sa.exc.DatabaseError), engine.begin() as connection:
+        connection.execute(sa.delete(Message))
+    engine.dispose()
+
+
+def test_rasa_tracker_store_lives_in_the_same_database(database_url):
+    from api.tracker_store import build_tracker_store
+
+    store = build_tracker_store(database_url)
+    engine = make_engine(database_url)
+    assert "events" in sa.inspect(engine).get_table_names()
+    store.engine.dispose()
+    engine.dispose()

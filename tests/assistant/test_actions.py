@@ -1,0 +1,80 @@
+"""Custom actions with real rasa-sdk Tracker and CollectingDispatcher objects."""
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import ActionOutOfScope, ActionRequestHuman
+from actions.topics import ActionAnswerTopic
+from actions.triage import ActionTriageWarningSign
+from bot.content import get_clinic
+
+
+def tracker_for(text: str, intent: str, entities=None) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}
+    return Tracker("test-sender", {}, latest, [], False, None, {}, "action_listen")
+
+
+def run(action, text, intent):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, tracker_for(text, intent), {})
+    return dispatcher.messages, events
+
+
+def test_topic_answer_carries_sources_and_safety_net():
+    messages, events = run(ActionAnswerTopic(), "is it normal to be sore", "ask_soreness")
+    [message] = messages
+    assert message["custom"]["topic"] == "soreness"
+    assert message["custom"]["sources"]
+    assert get_clinic().phone_now() in message["text"]  # the "call your care team" line
+    assert SlotSet("last_topic", "soreness") in events
+
+
+@pytest.mark.parametrize(
+    ("text", "tier", "signs"),
+    [
+        ("the site is red and swollen", "call_provider", ["redness", "swelling"]),
+        ("my husband passed out and the bleeding won't stop", "emergency", ["fainting", "uncontrolled_bleeding"]),
+    ],
+)
+def test_triage_chooses_the_tier_and_sets_slots(text, tier, signs):
+    messages, events = run(ActionTriageWarningSign(), text, "report_warning_sign")
+    custom = messages[0]["custom"]
+    assert custom["tier"] == tier
+    assert set(signs) <= set(custom["signs"])
+    assert SlotSet("triage_tier", tier) in events
+
+
+def test_emergency_reply_gives_the_emergency_number():
+    messages, _ = run(ActionTriageWarningSign(), "I have chest pain", "report_warning_sign")
+    assert get_clinic().emergency_number in messages[0]["text"]
+
+
+def test_model_only_report_is_still_call_provider():
+    messages, _ = run(ActionTriageWarningSign(), "something feels really wrong with the site", "report_warning_sign")
+    assert messages[0]["custom"]["tier"] == "call_provider"
+    assert messages[0]["custom"]["detected_by"] == "model"
+
+
+def test_feeling_hot_without_a_number_asks_for_a_temperature():
+    messages, events = run(ActionTriageWarningSign(), "I feel feverish and shivery", "report_warning_sign")
+    assert messages[0]["custom"]["tier"] == "call_provider"
+    assert messages[-1]["custom"]["kind"] == "follow_up"
+    assert SlotSet("temperature_requested", True) in events
+
+
+def test_temperature_below_threshold_is_not_escalated():
+    messages, events = run(ActionTriageWarningSign(), "it's 37.1", "inform_temperature")
+    assert messages[0]["custom"]["tier"] == "none"
+    assert "37.1" in messages[0]["text"]
+    assert SlotSet("temperature_requested", False) in events
+
+
+def test_out_of_scope_offers_the_clinic_number():
+    messages, _ = run(ActionOutOfScope(), "what's the weather", "out_of_scope")
+    assert get_clinic().phone_now() in messages[0]["text"]
+
+
+def test_request_human_is_a_handoff():
+    messages, _ = run(ActionRequestHuman(), "can a nurse call me", "request_human")
+    assert messages[0]["custom"]["kind"] == "handoff"
