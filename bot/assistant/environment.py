@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 # Loggers that print patient text or model internals at DEBUG/INFO (architecture.md).
 _NOISY_LOGGERS = ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "negspacy", "matplotlib", "h5py")
@@ -21,7 +22,26 @@ def prepare_runtime(threads: int | None = None) -> None:
     os.environ.setdefault("LOG_LEVEL_LIBRARIES", "ERROR")
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    _quiet_structlog()
 
     from rasa.utils.tensorflow.environment import setup_tf_environment
 
     setup_tf_environment()
+
+
+def _quiet_structlog() -> None:
+    """Rasa 3.6 logs through structlog, which prints every event at DEBUG (tracker states,
+    slot values, bot text) until configured. Keep warnings and up, and only their event
+    name: event fields can carry patient text."""
+    import structlog
+
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        processors=[_event_name_only, structlog.processors.JSONRenderer()],
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def _event_name_only(_logger: object, method: str, event_dict: dict) -> dict:
+    return {"level": method, "logger": "rasa", "message": str(event_dict.get("event", ""))[:200]}

@@ -24,7 +24,7 @@ def fingerprint(root: Path = Path(".")) -> str:
 
 
 def _stamp(model: Path) -> Path:
-    return model.with_suffix(".fingerprint")
+    return model.with_name(model.name.removesuffix(".tar.gz") + ".fingerprint")
 
 
 def is_current(model: Path = DEFAULT_MODEL, root: Path = Path(".")) -> bool:
