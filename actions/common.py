@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import Answer, ClinicSettings, Content, get_clinic, load_content
@@ -21,3 +22,8 @@ def send(dispatcher: CollectingDispatcher, answer: Answer, kind: str, **payload:
     payload.setdefault("tier", "none")
     custom = {"kind": kind, "sources": list(answer.sources), **payload}
     dispatcher.utter_message(text=answer.text, json_message=custom)
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    """The intent the pipeline settled on (after the safety-net component)."""
+    return (tracker.latest_message.get("intent") or {}).get("name")

@@ -6,7 +6,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import clinic_and_content, send
+from actions.common import clinic_and_content, latest_intent, send
 from bot.content import topic_for_intent
 
 
@@ -18,7 +18,7 @@ class ActionAnswerTopic(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         clinic, content = clinic_and_content()
-        topic = topic_for_intent(tracker.get_intent_of_latest_message())
+        topic = topic_for_intent(latest_intent(tracker))
         if topic is None:  # a rule mapped an intent we have no answer for
             send(dispatcher, content.reply("out_of_scope", clinic), kind="out_of_scope")
             return []

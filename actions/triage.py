@@ -6,7 +6,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import clinic_and_content, send
+from actions.common import clinic_and_content, latest_intent, send
 from bot.safety import Tier, get_detector
 
 INFORM_TEMPERATURE = "inform_temperature"
@@ -31,7 +31,7 @@ class ActionTriageWarningSign(Action):
         clinic, content = clinic_and_content()
         text = tracker.latest_message.get("text") or ""
         detection = get_detector(clinic.fever_threshold_c).detect(text)
-        intent = tracker.get_intent_of_latest_message()
+        intent = latest_intent(tracker)
 
         if detection.tier is Tier.NONE and intent == INFORM_TEMPERATURE:
             return self._temperature_without_fever(dispatcher, clinic, content, detection.temperature_c)

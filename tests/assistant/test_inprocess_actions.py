@@ -1,0 +1,35 @@
+"""The in-process action endpoint behaves like a real action server for Rasa."""
+import asyncio
+
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.utils.endpoints import ClientResponseError
+
+from bot.assistant.inprocess_actions import InProcessActionEndpoint
+
+
+def _call(action_name: str, intent: str = "ask_results") -> dict:
+    tracker = {"sender_id": "s", "slots": {}, "latest_message": {"text": "when are results back",
+               "intent": {"name": intent}, "entities": []}, "events": [], "paused": False,
+               "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}
+    return {"next_action": action_name, "tracker": tracker, "domain": {}, "version": "3.6.21"}
+
+
+def test_runs_a_registered_action_and_returns_responses():
+    result = asyncio.run(InProcessActionEndpoint().request(json=_call("action_answer_topic")))
+    assert result["responses"][0]["custom"]["topic"] == "results"
+
+
+def test_unknown_action_is_a_404_like_an_action_server():
+    with pytest.raises(ClientResponseError) as error:
+        asyncio.run(InProcessActionEndpoint().request(json=_call("action_does_not_exist")))
+    assert error.value.status == 404
+
+
+def test_cached_result_validation_still_rejects_malformed_results():
+    InProcessActionEndpoint()  # installs the cached validator
+    action = RemoteAction("action_answer_topic", None)
+    assert action._validate_action_result({"events": [], "responses": []})
+    with pytest.raises(jsonschema.ValidationError):
+        action._validate_action_result({"events": [{"event": "no_such_event"}], "responses": "not a list"})
