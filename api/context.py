@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from api.escalations.events import EventHub
+from api.escalations.spool import EscalationSpool
 from api.settings import Settings
 from bot.content import ClinicSettings, Content
 from bot.safety import Detector
@@ -21,6 +22,7 @@ class AppContext:
     detector: Detector
     clinic: ClinicSettings
     content: Content
+    spool: EscalationSpool
     events: EventHub = field(default_factory=EventHub)
     assistant: Any = None  # bot.assistant.runtime.Assistant once loaded
     assistant_error: str | None = None  # why loading failed, for /readyz

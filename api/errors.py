@@ -32,7 +32,7 @@ def error_response(request: Request, status: int, code: str, message: str, heade
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     errors = exc.errors()
-    if any(e.get("type") == "value_error.jsondecode" for e in errors):
+    if any(e.get("type") in ("json_invalid", "value_error.jsondecode") for e in errors):
         return "invalid_json", "the request body is not valid JSON"
     # Field locations and reasons only: pydantic v1 errors carry no input values.
     parts = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in errors]

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.context import AppContext
 from api.db import make_engine, make_session_factory, migrate
 from api.errors import install_error_handlers
+from api.escalations.spool import EscalationSpool
 from api.logging_config import configure_logging
 from api.middleware import RequestMiddleware
 from api.ratelimit import RateLimits
@@ -54,16 +55,22 @@ def create_app(settings: Settings | None = None, assistant: Any = None, load_ass
         detector=get_detector(clinic.fever_threshold_c),
         clinic=clinic,
         content=load_content(clinic.content_path),
+        spool=EscalationSpool(settings.spool_path),
         assistant=assistant,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         migrate(engine)
+        ctx.spool.replay(ctx.sessions, notify_webhook=bool(settings.webhook_url))
         loading = None
         if ctx.assistant is None and load_assistant:
             loading = asyncio.create_task(_load_in_background(ctx))
+        from api.escalations.outbox import start_worker  # webhook deliveries from the persisted outbox
+
+        outbox = start_worker(ctx)
         yield
+        outbox.cancel()
         if loading and not loading.done():
             loading.cancel()
         engine.dispose()

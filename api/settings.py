@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/aftercare.db"
     model_path: Path = DEFAULT_MODEL
     agent_timeout_seconds: float = 5.0
+    spool_path: Path = Path("var/escalation-spool.jsonl")  # escalations kept while the database is down
 
     # Patient tokens minted by the portal (ID-2). Several keys = rotation in progress.
     patient_token_hs256_keys: str = DEV_PATIENT_KEY  # comma-separated shared secrets

@@ -41,8 +41,8 @@ def ask(assistant):
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path}/aftercare.db", patient_rate_limit="1000/minute",
-                    client_rate_limit="1000/minute")
+    return Settings(database_url=f"sqlite:///{tmp_path}/aftercare.db", spool_path=tmp_path / "spool.jsonl",
+                    patient_rate_limit="1000/minute", client_rate_limit="1000/minute")
 
 
 def make_client(settings: Settings, assistant=None) -> TestClient:

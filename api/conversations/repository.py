@@ -37,3 +37,8 @@ def list_messages(session: Session, conversation_id: str, limit: int, after_id: 
         .limit(limit)
     )
     return list(session.execute(query).scalars())
+
+
+def count_patient_messages(session: Session, conversation_id: str) -> int:
+    query = sa.select(sa.func.count()).where(Message.conversation_id == conversation_id, Message.role == "patient")
+    return session.execute(query).scalar_one()

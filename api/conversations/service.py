@@ -10,6 +10,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from api.context import AppContext
@@ -20,6 +21,18 @@ from api.escalations.service import event_payload, open_escalation
 from bot.safety import Detection, Tier
 
 log = logging.getLogger("aftercare.conversations")
+
+# Rasa re-reads and re-featurises a conversation's whole tracker on every turn, so a week-long
+# conversation would get slower with each message. Every turn here is a one-step rule, so
+# Rasa is shown the conversation in windows of this many turns (a new tracker per window);
+# the full transcript stays in our messages table.
+RASA_WINDOW_TURNS = 20
+
+
+def _rasa_sender(ctx: AppContext, conversation_id: str) -> str:
+    with ctx.sessions() as session:
+        turns = repository.count_patient_messages(session, conversation_id)
+    return f"{conversation_id}.{turns // RASA_WINDOW_TURNS}"
 
 
 @dataclass
@@ -69,7 +82,8 @@ async def _ask_assistant(ctx: AppContext, conversation_id: str, text: str, detec
     if ctx.assistant is None:
         return safe_answer(ctx, detection, "failsafe")
     try:
-        reply = await asyncio.wait_for(ctx.assistant.respond(conversation_id, text), ctx.settings.agent_timeout_seconds)
+        sender = await run_in_threadpool(_rasa_sender, ctx, conversation_id)
+        reply = await asyncio.wait_for(ctx.assistant.respond(sender, text), ctx.settings.agent_timeout_seconds)
     except Exception as error:  # timeout, model error, action error: the patient still gets a safe reply
         log.error("assistant failed; answering with the fail-safe", extra={"error_type": type(error).__name__})
         return safe_answer(ctx, detection, "failsafe")
@@ -90,17 +104,38 @@ def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer):
         for reply in answer.replies:
             repository.add_message(session, conversation_id, "assistant", reply.text, answer.tier.value, answer.answered_by)
         escalation = None
-        tier = answer.tier.value if answer.tier is not Tier.NONE else ("callback" if answer.handoff else None)
+        tier = _escalation_tier(answer)
         if tier:
             escalation = open_escalation(session, conversation_id, patient_message.id, tier, answer.signs,
                                          notify_webhook=bool(ctx.settings.webhook_url))
         return escalation and event_payload(escalation)
 
 
+def _escalation_tier(answer: _Answer) -> str | None:
+    if answer.tier is not Tier.NONE:
+        return answer.tier.value
+    return "callback" if answer.handoff else None
+
+
+def _persist_or_spool(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) -> dict | None:
+    """If the database fails, the escalation goes to the spool: the patient still gets the
+    safe reply, and staff get the escalation when the database is back."""
+    try:
+        if ctx.spool.pending():
+            ctx.spool.replay(ctx.sessions, notify_webhook=bool(ctx.settings.webhook_url))
+        return _persist(ctx, conversation_id, text, answer)
+    except SQLAlchemyError as error:
+        log.error("database write failed", extra={"error_type": type(error).__name__})
+        tier = _escalation_tier(answer)
+        if tier:
+            ctx.spool.save(conversation_id, text, tier, answer.signs)
+        return None
+
+
 async def handle_patient_message(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
     detection = ctx.detector.detect(text)
     answer = await _ask_assistant(ctx, conversation_id, text, detection)
-    event = await run_in_threadpool(_persist, ctx, conversation_id, text, answer)
+    event = await run_in_threadpool(_persist_or_spool, ctx, conversation_id, text, answer)
     if event:
         ctx.events.publish(event)
         log.info("escalation opened", extra={"tier": event["tier"], "answered_by": answer.answered_by})

@@ -73,3 +73,25 @@ def test_detector_overrides_an_under_triaging_model(settings, patient):
     assert body["answered_by"] == "safety_net"
     assert body["triage"]["level"] == "call_provider"
     assert all("Soreness is normal" not in reply["text"] for reply in body["replies"])
+
+
+def test_database_failure_still_answers_and_loses_no_escalation(settings, patient, monkeypatch):
+    from api.conversations import service
+
+    def database_down(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+
+    with make_client(settings, None) as client:
+        cid = client.post("/api/v1/conversations", headers=patient).json()["conversation_id"]
+        with monkeypatch.context() as patched:
+            patched.setattr(service, "_persist", database_down)
+            body = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "the site won't stop bleeding"},
+                               headers=patient).json()
+        assert body["triage"]["level"] == "emergency"
+        assert settings.spool_path.exists()
+        # The next message that reaches the database replays the spooled escalation first.
+        client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "hello"}, headers=patient)
+        with client.app.state.ctx.sessions() as session:
+            [escalation] = session.execute(sa.select(Escalation)).scalars().all()
+    assert escalation.tier == "emergency" and escalation.conversation_id == cid
+    assert not settings.spool_path.exists()
