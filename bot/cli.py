@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions():
     """Subcommands owned by other packages (the API, staff accounts, evaluation)."""
     registered = []
-    for module_name in ("api.cli", "bot.evaluation.cli"):
+    for module_name in ("api.cli", "bot.evaluation.cli", "bot.benchmark.cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as error:
