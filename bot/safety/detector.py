@@ -1,0 +1,92 @@
+"""The warning-sign detector: one small spaCy pipeline, built once, no model downloads.
+
+    blank English tokenizer -> sentencizer -> typo fixes (token.norm_) -> sign matcher
+    -> negation (negspacy NegEx) -> question / hypothetical context
+
+It never logs or stores message text.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+from spacy.pipeline import Sentencizer
+
+# Importing these registers the pipeline factories with spaCy.
+from bot.safety import context as _context  # noqa: F401
+from bot.safety import negation as _negation  # noqa: F401
+from bot.safety.components import CANDIDATES, FEVERISH, RISK, TEMPERATURE, Candidate
+from bot.safety.model import BELOW_THRESHOLD, NEGATED, REPORTED, Detection, Finding, Tier
+from bot.safety.rules import DEFAULT_RULES, load_rules
+
+MAX_CHARS = 5000  # longer input is cut: a chat message never needs more, and it bounds the work
+
+
+class Detector:
+    def __init__(self, rules_path: Path | None = None, fever_threshold_c: float | None = None):
+        self.rules = load_rules(rules_path or DEFAULT_RULES)
+        threshold = fever_threshold_c if fever_threshold_c is not None else self.rules.threshold_c
+        self.threshold_c = float(threshold)
+        path = str(self.rules.path)
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer", config={"punct_chars": [*Sentencizer.default_punct_chars, ";"]})
+        nlp.add_pipe("aftercare_typos", config={"rules_path": path})
+        nlp.add_pipe("aftercare_signs", config={"rules_path": path})
+        nlp.add_pipe("aftercare_negex", config={
+            "neg_termset": self.rules.termset, "window": self.rules.negation_window,
+            "hedges": list(self.rules.negation_hedges),
+            "double_negatives": list(self.rules.double_negatives)})
+        nlp.add_pipe("aftercare_context", config={"rules_path": path})
+        self.nlp = nlp
+
+    def detect(self, text: str) -> Detection:
+        doc = self.nlp(text[:MAX_CHARS]) if text and text.strip() else None
+        cands: list[Candidate] = doc.user_data.get(CANDIDATES, []) if doc is not None else []
+        measured = [c.value for c in cands if c.sign == TEMPERATURE and c.context != "hypothetical"]
+        highest = max(measured) if measured else None
+        measured_normal = highest is not None and highest < self.threshold_c
+        findings: list[Finding] = []
+        feverish = False
+        for c in cands:
+            if c.sign == RISK:
+                continue
+            status = NEGATED if c.negated and c.sign != TEMPERATURE else c.context
+            sign = "fever" if c.sign in (TEMPERATURE, FEVERISH) else c.sign
+            if status == REPORTED and c.sign == TEMPERATURE and c.value < self.threshold_c:
+                status = BELOW_THRESHOLD
+            elif status == REPORTED and c.sign == FEVERISH and measured_normal:
+                status = BELOW_THRESHOLD  # "I feel hot but it's only 37.2": the number wins
+            if status == REPORTED and c.sign in ("fever", FEVERISH):
+                feverish = True
+            rule = self.rules.signs[sign]
+            findings.append(self._finding(doc, c, sign, rule.tier, status, rule.source))
+        findings = self._escalate(findings, cands)
+        unique = sorted(set(findings), key=lambda f: (f.start, f.end, f.sign, f.status))
+        return Detection(findings=tuple(unique), temperature_c=highest, feels_feverish=feverish)
+
+    @staticmethod
+    def _finding(doc, c: Candidate, sign: str, tier: Tier, status: str, source: str) -> Finding:
+        span = doc[c.start:c.end]
+        return Finding(sign=sign, tier=tier, status=status, evidence=span.text,
+                       start=span.start_char, end=span.end_char, source=source)
+
+    def _escalate(self, findings: list[Finding], cands: list[Candidate]) -> list[Finding]:
+        """NICE-CG151: fever + chemotherapy / low white count -> emergency (rule in the YAML)."""
+        active = {c.value for c in cands
+                  if c.sign == RISK and not c.negated and c.context == REPORTED}
+        for i in sorted(active):
+            esc = self.rules.escalations[i]
+            findings = [
+                replace(f, tier=esc.tier, source=f"{f.source}, {esc.source}")
+                if f.sign == esc.sign and f.status == REPORTED and esc.tier > f.tier else f
+                for f in findings
+            ]
+        return findings
+
+
+@lru_cache(maxsize=8)
+def get_detector(fever_threshold_c: float | None = None) -> Detector:
+    """A shared detector per threshold (building one takes about a second)."""
+    return Detector(fever_threshold_c=fever_threshold_c)

@@ -1,0 +1,198 @@
+"""Loads and checks warning_signs.yml, the clinician-reviewed rules file.
+
+Everything the detector matches comes from that file; nothing clinical is hard-coded here.
+"""
+from __future__ import annotations
+
+import string
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from bot.safety.model import Tier
+
+DEFAULT_RULES = Path(__file__).with_name("warning_signs.yml")
+SIGN_NAMES = ("fever", "increasing_pain", "redness", "swelling", "bleeding", "drainage",
+              "uncontrolled_bleeding", "breathing_difficulty", "chest_pain", "fainting",
+              "confusion")
+SOURCE_IDS = {"MEDLINEPLUS", "NHLBI", "MAYO", "ALBERTA", "WEBMD", "CRUK", "AAMDS", "CHILDRENSMN",
+              "AURORA", "NICE-CG151", "ENHERTS", "FIRSTAID"}
+TERMSET_KEYS = ("pseudo_negations", "preceding_negations", "following_negations", "termination")
+CONTEXT_LISTS = ("recurrence", "hypothetical", "pseudo_hypothetical", "question_openers_wh",
+                 "question_openers_yes_no", "question_phrases", "assertions", "definite",
+                 "pseudo_assertions", "clause_breaks", "scope_ends")
+MIN_TYPO_LENGTH = 5  # shorter words have too many real neighbours ("pain" -> "rain", "paid")
+
+
+class RulesError(ValueError):
+    """The rules file is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class NearRule:
+    words: tuple[str, ...]
+    with_: tuple[str, ...]
+    within: int
+
+
+@dataclass(frozen=True)
+class SignRule:
+    name: str
+    tier: Tier
+    source: str
+    phrases: tuple[str, ...]
+    near: tuple[NearRule, ...]
+    exclude: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Escalation:
+    sign: str
+    tier: Tier
+    source: str
+    cues: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: one object per loaded file
+class Rules:
+    path: Path
+    threshold_c: float
+    celsius_range: tuple[float, float]
+    fahrenheit_range: tuple[float, float]
+    temperature_keywords: frozenset[str]
+    not_units: frozenset[str]
+    temperature: dict[str, tuple[str, ...]]  # celsius_units, fahrenheit_units, degree_words
+    signs: dict[str, SignRule]
+    feverish: tuple[str, ...]
+    escalations: tuple[Escalation, ...]
+    typos: dict[str, str]  # misspelt word -> the listed word
+    termset: dict[str, list[str]]  # negspacy's four lists
+    negation_window: int
+    negation_hedges: tuple[str, ...]
+    double_negatives: tuple[str, ...]
+    context: dict[str, tuple[str, ...]]
+
+
+def _words(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise RulesError(f"{where}: expected a list of words or phrases (quote no/yes/on/off)")
+    return tuple(v.strip().lower() for v in value)
+
+
+def _source(value: object, where: str) -> str:
+    ids = _words(value, where)
+    unknown = {i.upper() for i in ids} - SOURCE_IDS
+    if unknown:
+        raise RulesError(f"{where}: unknown source id(s) {sorted(unknown)}")
+    return ", ".join(i.upper() for i in ids)
+
+
+def _sign(name: str, raw: dict) -> SignRule:
+    where = f"signs.{name}"
+    tier = Tier(raw.get("tier", ""))
+    if tier is Tier.NONE:
+        raise RulesError(f"{where}.tier must be call_provider or emergency")
+    near = tuple(
+        NearRule(_words(n["words"], f"{where}.near.words"), _words(n["with"], f"{where}.near.with"),
+                 int(n.get("within", 4)))
+        for n in raw.get("near", [])
+    )
+    return SignRule(name, tier, _source(raw.get("source"), f"{where}.source"),
+                    _words(raw.get("phrases", []), f"{where}.phrases"), near,
+                    _words(raw.get("exclude", []), f"{where}.exclude"))
+
+
+def _edits(word: str) -> set[str]:
+    """Every spelling one letter away: a letter missing, swapped, changed or added."""
+    letters = string.ascii_lowercase
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    changes = {a + c + b[1:] for a, b in splits if b for c in letters}
+    inserts = {a + c + b for a, b in splits for c in letters}
+    return (deletes | swaps | changes | inserts) - {word}
+
+
+def _typo_map(raw: dict, keywords: set[str], vocabulary: set[str]) -> dict[str, str]:
+    spelling = raw.get("spelling") or {}
+    protected = vocabulary | set(_words(spelling.get("real_words", []), "spelling.real_words"))
+    protected |= STOP_WORDS
+    owners: dict[str, set[str]] = defaultdict(set)
+    for word in keywords:
+        if len(word) >= MIN_TYPO_LENGTH and word.isalpha():
+            for variant in _edits(word):
+                owners[variant].add(word)
+    # A variant that is a real word, or one letter from two listed words, is left alone.
+    typos = {v: next(iter(w)) for v, w in owners.items()
+             if len(w) == 1 and len(v) >= 4 and v not in protected}
+    for word, variants in (spelling.get("misspellings") or {}).items():
+        for variant in _words(variants or [], f"spelling.misspellings.{word}"):
+            typos[variant] = str(word).lower()
+    return typos
+
+
+def _all_lists(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [w for v in node.values() for w in _all_lists(v)]
+    if isinstance(node, list):
+        return [w for v in node for w in _all_lists(v)]
+    return [node] if isinstance(node, str) else []
+
+
+def load_rules(path: Path | str | None = None) -> Rules:
+    path = Path(path or DEFAULT_RULES)
+    return _load(path.resolve(), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, _mtime: int) -> Rules:  # the mtime key reloads a file edited in place
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise RulesError(f"{path}: not a YAML mapping")
+    missing = set(SIGN_NAMES) - set(raw.get("signs", {}))
+    if missing:
+        raise RulesError(f"signs: missing {sorted(missing)}")
+    signs = {name: _sign(name, body) for name, body in raw["signs"].items()}
+    for name, body in raw["signs"].items():  # exclude_like: reuse another sign's exclusions
+        for other in body.get("exclude_like", []):
+            signs[name] = replace(signs[name], exclude=signs[name].exclude + signs[other].exclude)
+    escalations = tuple(
+        Escalation(e["sign"], Tier(e["to"]), _source(e["source"], "escalations.source"),
+                   _words(e["when_message_mentions"], "escalations.when_message_mentions"))
+        for e in raw.get("escalations", [])
+    )
+    feverish = _words(raw.get("feeling_feverish", {}).get("phrases", []), "feeling_feverish")
+    temp = raw["temperature"]
+    ctx = raw["context"]
+    termset = {k: list(_words(ctx["termset"].get(k, []), f"context.termset.{k}"))
+               for k in TERMSET_KEYS}
+    context = {k: _words(ctx.get(k, []), f"context.{k}") for k in CONTEXT_LISTS}
+
+    # Single listed words get one-letter misspellings; phrases and other words keep their spelling.
+    sign_words = [w for s in signs.values()
+                  for w in (*s.phrases, *[x for n in s.near for x in (*n.words, *n.with_)])]
+    cues = [c for e in escalations for c in e.cues]
+    keywords = {w for w in [*sign_words, *feverish, *cues] if " " not in w}
+    vocabulary = {t for phrase in _all_lists({k: v for k, v in raw.items() if k != "spelling"})
+                  for t in phrase.lower().split()}
+    threshold = float(raw["fever"]["threshold_c"])
+    if not 35.0 <= threshold <= 40.0:
+        raise RulesError("fever.threshold_c must be in Celsius (35-40)")
+    return Rules(
+        path=path, threshold_c=threshold,
+        celsius_range=tuple(map(float, temp["celsius_range"])),
+        fahrenheit_range=tuple(map(float, temp["fahrenheit_range"])),
+        temperature_keywords=frozenset(_words(temp["keywords"], "temperature.keywords")),
+        not_units=frozenset(_words(temp["not_units"], "temperature.not_units")),
+        temperature={k: _words(temp[k], f"temperature.{k}")
+                     for k in ("celsius_units", "fahrenheit_units", "degree_words")},
+        signs=signs, feverish=feverish, escalations=escalations,
+        typos=_typo_map(raw, keywords, vocabulary),
+        termset=termset, negation_window=int(ctx.get("negation_window", 6)), context=context,
+        negation_hedges=_words(ctx.get("negation_hedges", []), "context.negation_hedges"),
+        double_negatives=_words(ctx.get("double_negatives", []), "context.double_negatives"),
+    )
