@@ -15,7 +15,8 @@ def _serve(args: argparse.Namespace) -> None:
     if not settings.model_path.exists():
         print(f"warning: no model at {settings.model_path}; run `aftercare train` (serving fail-safe replies)",
               file=sys.stderr)
-    print(f"serving on http://{args.host}:{args.port} (API docs at /docs; staff console at /staff/)", file=sys.stderr)
+    print(f"serving on http://{args.host}:{args.port}: API docs /docs, demo portal /demo/portal, staff console /staff/",
+          file=sys.stderr)
     # log_config=None keeps our JSON logging; uvicorn's access log would print raw URLs.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
 

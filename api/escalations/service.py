@@ -53,7 +53,7 @@ TRANSCRIPT_LIMIT = 1000
 
 @dataclass(frozen=True)
 class Transition:
-    """ok: this caller changed the status. Otherwise `problem` says why not (a 409 for the caller)."""
+    """ok: this caller changed the status; otherwise `problem` says why not (-> 409)."""
 
     ok: bool
     escalation: Escalation
@@ -74,19 +74,25 @@ def view(session: Session, actx: RequestContext, escalation_id: str) -> Escalati
 
 
 def acknowledge(session: Session, actx: RequestContext, escalation_id: str) -> Transition:
-    changed = repository.change_status(session, escalation_id, "open", status="acknowledged",
-                                       acknowledged_at=utcnow(), acknowledged_by=actx.actor_id)
+    changed = repository.change_status(
+        session, escalation_id, "open",
+        status="acknowledged", acknowledged_at=utcnow(), acknowledged_by=actx.actor_id,
+    )
     return _finish(session, actx, escalation_id, "escalation.acknowledge", changed)
 
 
 def resolve(session: Session, actx: RequestContext, escalation_id: str, note: str) -> Transition:
     """Only an acknowledged escalation can be resolved: someone owned the callback first."""
-    changed = repository.change_status(session, escalation_id, "acknowledged", status="resolved",
-                                       resolved_at=utcnow(), resolved_by=actx.actor_id, resolution_note=note)
+    changed = repository.change_status(
+        session, escalation_id, "acknowledged",
+        status="resolved", resolved_at=utcnow(), resolved_by=actx.actor_id, resolution_note=note,
+    )
     return _finish(session, actx, escalation_id, "escalation.resolve", changed)
 
 
-def _finish(session: Session, actx: RequestContext, escalation_id: str, action: str, changed: bool) -> Transition:
+def _finish(
+    session: Session, actx: RequestContext, escalation_id: str, action: str, changed: bool
+) -> Transition:
     row = repository.get(session, escalation_id, fresh=True)
     names = repository.staff_names(session, {row.acknowledged_by, row.resolved_by})
     # A refused transition is recorded too: a double acknowledge shows up as success + failure.
@@ -96,16 +102,27 @@ def _finish(session: Session, actx: RequestContext, escalation_id: str, action: 
 
 def _why_not(row: Escalation, action: str, names: dict[str, str]) -> str:
     if row.status == "resolved":
-        return f"this escalation was already resolved by {names.get(row.resolved_by, 'another staff member')}"
+        return f"this escalation was already resolved by {_name(row.resolved_by, names)}"
     if row.status == "acknowledged" and action == "escalation.acknowledge":
-        return f"this escalation was already acknowledged by {names.get(row.acknowledged_by, 'another staff member')}"
+        return f"this escalation was already acknowledged by {_name(row.acknowledged_by, names)}"
     if row.status == "open" and action == "escalation.resolve":
         return "acknowledge this escalation before resolving it"
     return f"cannot do that while the escalation is {row.status}"
 
 
+def _name(staff_id: str | None, names: dict[str, str]) -> str:
+    return names.get(staff_id, "another staff member")
+
+
 def status_event(row: Escalation, names: dict[str, str]) -> dict:
-    """Published to live dashboards after a state change commits: triage facts and state, no text."""
+    """For live dashboards after a state change commits: triage facts and state, no text."""
     by = row.resolved_by if row.status == "resolved" else row.acknowledged_by
-    return {"event": f"escalation.{row.status}", "escalation_id": row.id, "tier": row.tier, "status": row.status,
-            "signs": list(row.signs), "created_at": as_utc(row.created_at).isoformat(), "by": names.get(by)}
+    return {
+        "event": f"escalation.{row.status}",
+        "escalation_id": row.id,
+        "tier": row.tier,
+        "status": row.status,
+        "signs": list(row.signs),
+        "created_at": as_utc(row.created_at).isoformat(),
+        "by": names.get(by),
+    }

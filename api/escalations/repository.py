@@ -1,0 +1,67 @@
+"""Queries on escalations for staff, who see the whole clinic's queue (one clinic per site)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from api.conversations.models import Conversation, Message
+from api.escalations.models import Escalation
+from api.staff.models import StaffUser
+
+STATUSES = ("open", "acknowledged", "resolved")
+
+
+def get(session: Session, escalation_id: str, fresh: bool = False) -> Escalation | None:
+    return session.get(Escalation, escalation_id, populate_existing=fresh)
+
+
+def queue(session: Session, status: str, limit: int, offset: int) -> tuple[int, list[Escalation]]:
+    """Open and acknowledged work: emergency first, then oldest first. Resolved: latest first."""
+    where = Escalation.status == status
+    if status == "resolved":
+        order = (Escalation.resolved_at.desc(), Escalation.id)
+    else:
+        order = (Escalation.priority, Escalation.created_at, Escalation.id)
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(Escalation).where(where)
+    ).scalar_one()
+    rows = session.execute(
+        sa.select(Escalation).where(where).order_by(*order).limit(limit).offset(offset)
+    )
+    return total, list(rows.scalars())
+
+
+def staff_names(session: Session, staff_ids: set[str]) -> dict[str, str]:
+    ids = {i for i in staff_ids if i}
+    if not ids:
+        return {}
+    rows = session.execute(sa.select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(ids)))
+    return dict(rows.all())
+
+
+def change_status(session: Session, escalation_id: str, from_status: str, **values) -> bool:
+    """Compare-and-set on the status: of two concurrent callers exactly one sees True."""
+    result = session.execute(
+        sa.update(Escalation)
+        .where(Escalation.id == escalation_id, Escalation.status == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def conversation(session: Session, conversation_id: str) -> Conversation | None:
+    return session.get(Conversation, conversation_id)
+
+
+def transcript(session: Session, conversation_id: str, limit: int) -> tuple[list[Message], bool]:
+    """The latest `limit` lines, oldest first, and whether older lines were left out."""
+    rows = session.execute(
+        sa.select(Message)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.id.desc())
+        .limit(limit + 1)
+    )
+    lines = list(rows.scalars())
+    return list(reversed(lines[:limit])), len(lines) > limit

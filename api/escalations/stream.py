@@ -1,0 +1,89 @@
+"""Live queue updates for the dashboard: server-sent events fed by app.state.ctx.events.
+
+Only ids, tier, signs and state go out (no message text). The stream does not count as
+activity for the idle timeout, and it ends as soon as the session does (checked on every
+event and every RECHECK_SECONDS), so logout and disabling cut live updates too (SES-1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.context import AppContext
+from api.deps import Ctx
+from api.escalations.models import PRIORITY
+from api.staff import sessions
+from api.staff.deps import WatchingStaff
+
+router = APIRouter()
+RECHECK_SECONDS = 15.0
+_PUBLIC_FIELDS = ("escalation_id", "tier", "signs", "created_at", "status", "by")
+
+
+def public_event(event: dict) -> dict:
+    """The whitelisted part of a hub event, plus the priority the queue sorts by."""
+    data = {key: event[key] for key in _PUBLIC_FIELDS if key in event}
+    data["priority"] = PRIORITY.get(event.get("tier"), 9)
+    data.setdefault("status", "open")  # the lead's escalation.created payload has no status
+    return data
+
+
+def _session_live(ctx: AppContext, session_id: str) -> bool:
+    with ctx.sessions() as session:
+        return sessions.live_session(session, ctx.settings, session_id) is not None
+
+
+async def escalation_events(
+    ctx: AppContext,
+    session_id: str,
+    request: Request | None = None,
+    recheck_seconds: float = RECHECK_SECONDS,
+) -> AsyncIterator[dict]:
+    queue = ctx.events.subscribe()
+    try:
+        yield {"event": "ready", "data": "{}"}
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout=recheck_seconds)
+            except asyncio.TimeoutError:
+                event = None
+            if request is not None and await request.is_disconnected():
+                return
+            if not await run_in_threadpool(_session_live, ctx, session_id):
+                yield {"event": "session-ended", "data": "{}"}
+                return
+            if event is not None:
+                yield {
+                    "event": str(event.get("event", "escalation.changed")),
+                    "data": json.dumps(public_event(event)),
+                }
+    finally:
+        ctx.events.unsubscribe(queue)
+
+
+@router.get(
+    "/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "`escalation.created|acknowledged|resolved` events; JSON data",
+            "content": {"text/event-stream": {}},
+        },
+        401: {"description": "No valid staff session"},
+    },
+)
+async def stream_escalations(
+    request: Request, ctx: Ctx, staff: WatchingStaff
+) -> EventSourceResponse:
+    """Server-sent events announcing new and changed escalations (for the live dashboard)."""
+    return EventSourceResponse(
+        escalation_events(ctx, staff.session_id, request),
+        ping=15,
+        headers={"X-Accel-Buffering": "no"},
+    )

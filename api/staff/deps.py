@@ -1,0 +1,186 @@
+"""Staff authentication and authorization, in one place.
+
+Credentials: `Authorization: Bearer <access_token>` (API clients) or the session cookie (the
+dashboard); both are the same opaque session token.
+
+CSRF (SES-2): the cookie is SameSite=Strict, and on top of that every state-changing request
+authenticated by the cookie must (1) come from our own origin (Origin host == Host, and not
+`Sec-Fetch-Site: cross-site`) and (2) carry `X-CSRF-Token`, an HMAC of the session id that the
+server renders into each dashboard page (signed double-submit; compared in constant time).
+Bearer requests need neither: a browser never attaches that header on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request, Response
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from api.audit.service import record, request_context
+from api.context import AppContext
+from api.db import transaction
+from api.deps import Ctx
+from api.errors import ApiError
+from api.settings import Settings
+from api.staff import sessions
+from api.staff.sessions import StaffPrincipal
+
+SESSION_COOKIE = "aftercare_staff"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_bearer = HTTPBearer(
+    scheme_name="StaffBearer",
+    auto_error=False,
+    description="`access_token` from POST /api/v1/staff/session (not a patient token)",
+)
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="StaffCookie",
+    auto_error=False,
+    description="Set by POST /api/v1/staff/session; state changes also need X-CSRF-Token",
+)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+CookieToken = Annotated[str | None, Depends(_cookie)]
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    # No Max-Age: a browser session cookie; the server enforces idle and absolute limits anyway.
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment != "development",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment != "development",
+    )
+
+
+def same_origin(request: Request) -> bool:
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+
+
+def _route_label(request: Request) -> str:
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', 'unmatched')}"[:64]
+
+
+def _audit_denied(ctx: AppContext, request: Request, staff: StaffPrincipal | None) -> None:
+    actx = request_context(request, staff.id if staff else None, staff.role if staff else None)
+    with transaction(ctx.sessions) as session:
+        record(session, actx, "authz.denied", "route", _route_label(request), "denied")
+
+
+async def deny(
+    ctx: AppContext, request: Request, staff: StaffPrincipal | None, message: str
+) -> ApiError:
+    """An authorization failure: audited (AUD-2), then a 403 for the caller to raise."""
+    await run_in_threadpool(_audit_denied, ctx, request, staff)
+    return ApiError(403, message)
+
+
+def _authenticate(ctx: AppContext, token: str, touch: bool) -> StaffPrincipal | None:
+    with transaction(ctx.sessions) as session:
+        return sessions.authenticate(session, ctx.settings, token, touch=touch)
+
+
+async def _staff(
+    request: Request,
+    ctx: AppContext,
+    bearer: HTTPAuthorizationCredentials | None,
+    cookie: str | None,
+    touch: bool,
+) -> StaffPrincipal:
+    token = bearer.credentials if bearer else cookie
+    if not token:
+        raise ApiError(401, "staff login required", headers={"WWW-Authenticate": "Bearer"})
+    staff = await run_in_threadpool(_authenticate, ctx, token, touch)
+    if staff is None:
+        raise ApiError(
+            401,
+            "session expired or invalid; please log in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if bearer is None and request.method not in SAFE_METHODS:
+        presented = request.headers.get(CSRF_HEADER)
+        if not same_origin(request) or not sessions.csrf_valid(
+            ctx.settings, staff.session_id, presented
+        ):
+            raise await deny(
+                ctx,
+                request,
+                staff,
+                f"cross-site request refused: send the {CSRF_HEADER} header "
+                "from the dashboard page, or use a Bearer token",
+            )
+    request.state.staff = staff
+    return staff
+
+
+async def current_staff(
+    request: Request, ctx: Ctx, bearer: BearerCredentials, cookie: CookieToken
+) -> StaffPrincipal:
+    return await _staff(request, ctx, bearer, cookie, touch=True)
+
+
+async def watching_staff(
+    request: Request, ctx: Ctx, bearer: BearerCredentials, cookie: CookieToken
+) -> StaffPrincipal:
+    """For long-lived streams: checks the session without counting as activity."""
+    return await _staff(request, ctx, bearer, cookie, touch=False)
+
+
+CurrentStaff = Annotated[StaffPrincipal, Depends(current_staff)]
+WatchingStaff = Annotated[StaffPrincipal, Depends(watching_staff)]
+
+
+async def require_admin(request: Request, ctx: Ctx, staff: CurrentStaff) -> StaffPrincipal:
+    if not staff.is_admin:
+        raise await deny(ctx, request, staff, "this needs the admin role")
+    return staff
+
+
+AdminStaff = Annotated[StaffPrincipal, Depends(require_admin)]
+
+
+async def optional_staff(request: Request, ctx: Ctx, cookie: CookieToken) -> StaffPrincipal | None:
+    """Dashboard pages: None sends the browser to the login page instead of a JSON 401."""
+    if not cookie:
+        return None
+    return await run_in_threadpool(_authenticate, ctx, cookie, True)
+
+
+def load_visible_escalation(ctx: AppContext, staff: StaffPrincipal, escalation_id: str):
+    """AC-1 in one place: the escalation if this staff member may see it, else None (-> 404).
+
+    Every active staff account works the whole clinic's queue; per-team scoping would go here.
+    """
+    from api.escalations import repository
+
+    if not escalation_id or len(escalation_id) > 64:
+        return None
+    with ctx.sessions() as session:
+        return repository.get(session, escalation_id)
+
+
+async def visible_escalation(escalation_id: str, ctx: Ctx, staff: CurrentStaff):
+    row = await run_in_threadpool(load_visible_escalation, ctx, staff, escalation_id)
+    if row is None:
+        raise ApiError(404, "escalation not found")
+    return row

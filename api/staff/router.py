@@ -1,0 +1,103 @@
+"""Staff session API (login, logout, who am I) plus the dashboard pages and their static files."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from api.audit.service import RequestContext, request_context
+from api.context import AppContext
+from api.db import transaction
+from api.deps import Ctx
+from api.errors import ApiError
+from api.ratelimit import client_address
+from api.staff import pages, service
+from api.staff.deps import CurrentStaff, clear_session_cookie, same_origin, set_session_cookie
+from api.staff.schemas import LoginRequest, SessionCreated, SessionInfo, StaffOut
+from api.staff.sessions import StaffPrincipal, idle_limit
+
+api_router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
+_UNAUTHORIZED = {401: {"description": "No valid staff session"}}
+
+
+def _staff_out(staff: StaffPrincipal) -> StaffOut:
+    return StaffOut(id=staff.id, name=staff.name, role=staff.role)
+
+
+def _login(ctx: AppContext, actx: RequestContext, body: LoginRequest) -> service.LoggedIn | None:
+    with transaction(ctx.sessions) as session:
+        return service.login(session, ctx.settings, actx, body.email, body.password)
+
+
+def _refused(ctx: AppContext, actx: RequestContext, email: str) -> None:
+    with transaction(ctx.sessions) as session:
+        service.login_refused(session, actx, email)
+
+
+@api_router.post(
+    "/session",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionCreated,
+    responses={
+        401: {"description": "Wrong e-mail or password"},
+        429: {"description": "Too many attempts"},
+    },
+)
+async def create_session(
+    body: LoginRequest, request: Request, response: Response, ctx: Ctx
+) -> SessionCreated:
+    """Log in. Sets the dashboard's session cookie and returns the same token for API clients."""
+    actx = request_context(request)
+    if not same_origin(request):  # login CSRF: another site logging the browser in
+        await run_in_threadpool(_refused, ctx, actx, body.email)
+        raise ApiError(403, "cross-site login refused")
+    limits = request.app.state.rate_limits
+    # Per account (guessing one password) and per address (trying many accounts), PW-1 / RES-2.
+    if not limits.hit("login", body.email.strip().lower()) or not limits.hit(
+        "client", client_address(request)
+    ):
+        await run_in_threadpool(_refused, ctx, actx, body.email)
+        raise ApiError(
+            429, "too many login attempts; please wait a minute", headers={"Retry-After": "60"}
+        )
+    result = await run_in_threadpool(_login, ctx, actx, body)
+    if result is None:
+        raise ApiError(401, "e-mail or password is incorrect, or the account is disabled")
+    set_session_cookie(response, ctx.settings, result.token)
+    return SessionCreated(
+        access_token=result.token,
+        expires_in=int(idle_limit(ctx.settings).total_seconds()),
+        staff=_staff_out(result.principal),
+    )
+
+
+@api_router.get("/session", response_model=SessionInfo, responses=_UNAUTHORIZED)
+async def read_session(ctx: Ctx, staff: CurrentStaff) -> SessionInfo:
+    """Who is logged in (also extends the idle timer)."""
+    return SessionInfo(
+        staff=_staff_out(staff), idle_timeout_seconds=int(idle_limit(ctx.settings).total_seconds())
+    )
+
+
+def _logout(ctx: AppContext, actx: RequestContext, staff: StaffPrincipal) -> None:
+    with transaction(ctx.sessions) as session:
+        service.logout(session, actx, staff)
+
+
+@api_router.delete(
+    "/session",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={**_UNAUTHORIZED, 403: {"description": "Cookie request without the CSRF header"}},
+)
+async def delete_session(request: Request, ctx: Ctx, staff: CurrentStaff) -> Response:
+    """Log out: the session ends server side at once, whichever way the token was sent."""
+    await run_in_threadpool(_logout, ctx, request_context(request, staff.id, staff.role), staff)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookie(response, ctx.settings)
+    return response
+
+
+router = APIRouter()
+router.include_router(api_router)
+router.include_router(pages.router)

@@ -1,0 +1,220 @@
+// Staff console behaviour: login, logout, live queue, acknowledge and resolve.
+// Served from our own origin (CSP script-src 'self'); text is always set with textContent.
+(function () {
+  "use strict";
+
+  var TIERS = { emergency: "Emergency", call_provider: "Call provider", callback: "Callback request" };
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  function api(method, url, body) {
+    var headers = { "Accept": "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+    return fetch(url, {
+      method: method, headers: headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (response) {
+      if (response.status === 204) return { ok: true, status: 204, data: null };
+      return response.json().catch(function () { return null; }).then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  }
+
+  function errorText(result, fallback) {
+    return (result.data && result.data.error && result.data.error.message) || fallback;
+  }
+
+  function toLogin(expired) { window.location.assign("/staff/login" + (expired ? "?expired=1" : "")); }
+
+  function waited(iso) {
+    var minutes = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 60000));
+    if (minutes < 1) return "<1 min";
+    if (minutes < 60) return minutes + " min";
+    if (minutes < 1440) return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+    return Math.floor(minutes / 1440) + " d " + Math.floor((minutes % 1440) / 60) + " h";
+  }
+
+  function refreshTimes() {
+    document.querySelectorAll("time[data-waiting]").forEach(function (el) { el.textContent = waited(el.dateTime); });
+    document.querySelectorAll("time[data-ago]").forEach(function (el) {
+      if (el.dateTime) el.textContent = waited(el.dateTime) + " ago";
+    });
+  }
+
+  function localTimes() {
+    document.querySelectorAll("time[data-local]").forEach(function (el) {
+      el.textContent = new Date(el.dateTime).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    });
+  }
+
+  // --- login ---------------------------------------------------------------------------
+  function setupLogin() {
+    var form = document.getElementById("login-form");
+    var error = document.getElementById("login-error");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      error.textContent = "";
+      var button = form.querySelector("button");
+      button.disabled = true;
+      api("POST", "/api/v1/staff/session", { email: form.email.value, password: form.password.value })
+        .then(function (result) {
+          if (result.ok) { window.location.assign("/staff/"); return; }
+          error.textContent = errorText(result, "Login failed.");
+          button.disabled = false;
+          form.password.value = "";
+          form.password.focus();
+        })
+        .catch(function () { error.textContent = "The server could not be reached."; button.disabled = false; });
+    });
+  }
+
+  function setupLogout() {
+    var button = document.getElementById("logout");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      api("DELETE", "/api/v1/staff/session").then(function () { toLogin(false); });
+    });
+  }
+
+  // --- live queue ----------------------------------------------------------------------
+  function setupQueue() {
+    var table = document.getElementById("queue");
+    var rows = document.getElementById("queue-rows");
+    var empty = document.getElementById("queue-empty");
+    var announcer = document.getElementById("announcer");
+    var total = document.getElementById("queue-total");
+    var state = document.getElementById("live-state");
+    var stateText = document.getElementById("live-text");
+    var tab = table.dataset.status;
+
+    function setLive(name, text) { state.dataset.state = name; stateText.textContent = text; }
+
+    function buildRow(data) {
+      var row = document.getElementById("row-template").content.firstElementChild.cloneNode(true);
+      row.dataset.id = data.escalation_id;
+      row.dataset.priority = String(data.priority);
+      row.dataset.created = data.created_at;
+      var badge = row.querySelector('[data-field="tier"]');
+      badge.className = "badge badge-" + data.tier;
+      badge.textContent = TIERS[data.tier] || data.tier;
+      row.querySelector('[data-field="signs"]').textContent =
+        (data.signs || []).map(function (s) { return s.replace(/_/g, " "); }).join(", ") ||
+        (data.tier === "callback" ? "asked to talk to a person" : "—");
+      var when = row.querySelector('[data-field="when"]');
+      when.dateTime = data.status === "resolved" ? new Date().toISOString() : data.created_at;
+      row.querySelector('[data-field="state"]').textContent = data.status === "open" ? "Open"
+        : (data.status === "acknowledged" ? "Acknowledged by " : "Resolved by ") + (data.by || "another nurse");
+      row.querySelector('[data-field="link"]').href = "/staff/escalations/" + encodeURIComponent(data.escalation_id);
+      row.querySelector('[data-field="link-label"]').textContent = " " + (TIERS[data.tier] || data.tier).toLowerCase() + " escalation";
+      return row;
+    }
+
+    // Open and acknowledged tabs: priority, then oldest first. Resolved: newest on top.
+    function insert(row) {
+      if (tab === "resolved") { rows.insertBefore(row, rows.firstElementChild); return; }
+      var before = Array.prototype.find.call(rows.children, function (other) {
+        var p = Number(other.dataset.priority), q = Number(row.dataset.priority);
+        return p > q || (p === q && Date.parse(other.dataset.created) > Date.parse(row.dataset.created));
+      });
+      rows.insertBefore(row, before || null);
+    }
+
+    function onEvent(event) {
+      var data = JSON.parse(event.data);
+      var existing = rows.querySelector('tr[data-id="' + CSS.escape(data.escalation_id) + '"]');
+      if (existing) { existing.remove(); total.textContent = Math.max(0, Number(total.textContent) - 1); }
+      if (data.status === tab) {
+        var row = buildRow(data);
+        row.classList.add("is-new");
+        insert(row);
+        total.textContent = Number(total.textContent) + 1;
+      }
+      empty.hidden = rows.children.length > 0;
+      refreshTimes();
+      var label = TIERS[data.tier] || data.tier;
+      announcer.textContent = data.status === "open" ? "New " + label + " escalation in the queue."
+        : label + " escalation " + data.status + (data.by ? " by " + data.by : "") + ".";
+    }
+
+    function connect() {
+      var source = new EventSource("/api/v1/escalations/stream");
+      source.addEventListener("ready", function () { setLive("live", "on"); });
+      ["escalation.created", "escalation.acknowledged", "escalation.resolved"].forEach(function (name) {
+        source.addEventListener(name, onEvent);
+      });
+      source.addEventListener("session-ended", function () { source.close(); toLogin(true); });
+      source.onerror = function () {
+        setLive("offline", "reconnecting…");
+        if (source.readyState !== EventSource.CLOSED) return;  // the browser retries by itself
+        // Closed for good (e.g. 401): is the session still alive? Then retry; else log in again.
+        api("GET", "/api/v1/staff/session").then(function (result) {
+          if (result.status === 401) toLogin(true); else setTimeout(connect, 5000);
+        }, function () { setTimeout(connect, 5000); });
+      };
+    }
+    connect();
+  }
+
+  // --- one escalation ------------------------------------------------------------------
+  function setupConversation() {
+    var id = document.getElementById("escalation").dataset.id;
+    var error = document.getElementById("action-error");
+    var status = document.getElementById("action-status");
+    var statusText = document.getElementById("status-text");
+    var ackSection = document.getElementById("ack-section");
+    var form = document.getElementById("resolve-form");
+    var base = "/api/v1/escalations/" + encodeURIComponent(id);
+
+    function fail(result) {
+      if (result.status === 401) { toLogin(true); return; }
+      error.textContent = errorText(result, "That did not work; please try again.");
+    }
+
+    document.getElementById("acknowledge").addEventListener("click", function (event) {
+      var button = event.currentTarget;
+      error.textContent = "";
+      button.disabled = true;
+      api("POST", base + "/acknowledge").then(function (result) {
+        button.disabled = false;
+        if (!result.ok) { fail(result); return; }
+        statusText.textContent = "Acknowledged";
+        document.getElementById("ack-by").textContent = result.data.acknowledged_by.name;
+        ackSection.hidden = true;
+        form.hidden = false;
+        status.textContent = "Acknowledged. Call the patient, then record what was done.";
+        form.note.focus();
+      }, function () { button.disabled = false; error.textContent = "The server could not be reached."; });
+    });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      error.textContent = "";
+      if (!form.note.value.trim()) { error.textContent = "Please write a note saying what was done."; form.note.focus(); return; }
+      var button = form.querySelector("button");
+      button.disabled = true;
+      api("POST", base + "/resolve", { note: form.note.value }).then(function (result) {
+        button.disabled = false;
+        if (!result.ok) { fail(result); return; }
+        statusText.textContent = "Resolved";
+        document.getElementById("resolved-by").textContent = result.data.resolved_by.name;
+        document.getElementById("resolution-note").textContent = form.note.value.trim();
+        form.hidden = true;
+        document.getElementById("resolved-section").hidden = false;
+        status.textContent = "Resolved.";
+        status.focus();
+      }, function () { button.disabled = false; error.textContent = "The server could not be reached."; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var page = document.body.dataset.page;
+    setupLogout();
+    localTimes();
+    refreshTimes();
+    setInterval(refreshTimes, 30000);
+    if (page === "login") setupLogin();
+    if (page === "queue") setupQueue();
+    if (page === "conversation") setupConversation();
+  });
+})();
