@@ -1,0 +1,151 @@
+"""The `aftercare eval` subcommand, registered by bot/cli.py through `register(subparsers)`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_OUT = Path("reports")
+CROSS_VALIDATION_DIR = "cross-validation"
+
+
+def _default_model() -> Path:
+    try:
+        from bot.assistant.runtime import DEFAULT_MODEL
+    except ImportError:  # the assistant package is still being written: same path
+        return Path("models/aftercare.tar.gz")
+    return DEFAULT_MODEL
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "eval",
+        help="run the held-out triage evaluation and write reports/eval.md",
+        description=(
+            "Run every message of the held-out evaluation set through the full in-process "
+            "assistant, write eval.md, eval.json and eval_confusion.png, and exit non-zero "
+            "when the gate fails (recall 100%%, over-triage <= 5%%, topic accuracy >= 90%%)."
+        ),
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=_default_model(),
+        help="trained model archive (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--cross-validation",
+        action="store_true",
+        help="also run Rasa's 5-fold NLU cross-validation (slow: trains 5 models)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="directory for the reports (default: %(default)s)",
+    )
+    parser.add_argument("--eval-set", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> None:
+    """Handler for `aftercare eval`; exits 1 when the gate fails, 2 when it cannot run."""
+    code = evaluate_and_report(
+        model=args.model,
+        out_dir=args.out,
+        cross_validation=args.cross_validation,
+        eval_set=getattr(args, "eval_set", None),
+        progress=not getattr(args, "no_progress", False),
+    )
+    if code:
+        sys.exit(code)
+
+
+def evaluate_and_report(
+    model: Path,
+    out_dir: Path = DEFAULT_OUT,
+    cross_validation: bool = False,
+    eval_set: Path | None = None,
+    progress: bool = True,
+) -> int:
+    from bot.evaluation import crossval
+    from bot.evaluation.dataset import DEFAULT_EVAL_SET, load_eval_set
+    from bot.evaluation.metrics import compute_metrics, result_row
+    from bot.evaluation.report import failure_text, summary_text, write_reports
+    from bot.evaluation.runner import evaluate, latency_summary, load_assistant
+
+    eval_set = Path(eval_set or DEFAULT_EVAL_SET)
+    cases = load_eval_set(eval_set)
+    model = Path(model)
+    if not model.exists():
+        print(f"error: no trained model at {model}; run `aftercare train` first", file=sys.stderr)
+        return 2
+
+    cv_dir = Path(out_dir) / CROSS_VALIDATION_DIR
+    if cross_validation:
+        try:
+            cv_summary = crossval.run_cross_validation(cv_dir)
+        except crossval.CrossValidationError as error:
+            print(f"error: cross-validation failed: {error}", file=sys.stderr)
+            return 2
+    else:
+        cv_summary = crossval.load_summary(cv_dir)  # reuse an earlier run; never start one here
+
+    print(f"loading {model} ...", file=sys.stderr)
+    started = time.perf_counter()
+    assistant = load_assistant(model)
+    load_seconds = time.perf_counter() - started
+
+    results = evaluate(assistant, cases, progress=progress)
+    metrics = compute_metrics(results)
+    meta = {
+        "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "model": str(model),
+        "model_sha256": _sha256(model),
+        "eval_set": _display_path(eval_set),
+        "eval_set_sha256": _sha256(eval_set),
+        "messages": len(cases),
+        "load_seconds": round(load_seconds, 2),
+        "latency": latency_summary(results),
+        "fever_threshold_c": _fever_threshold(),  # the set's temperature labels assume 38.0
+    }
+    paths = write_reports(metrics, meta, cv_summary, out_dir, rows=[result_row(r) for r in results])
+
+    print(summary_text(metrics, cv_summary))
+    print(f"report: {paths['markdown']} (also {paths['json'].name}, {paths['png'].name})")
+    if not metrics.passed:
+        print("")
+        print(failure_text(metrics))
+        return 1
+    return 0
+
+
+def _fever_threshold() -> float | None:
+    try:
+        from bot.content.clinic import get_clinic
+
+        return get_clinic().fever_threshold_c
+    except Exception:  # noqa: BLE001 - informational only
+        return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
