@@ -3,22 +3,30 @@
 `aftercare_typos` fixes misspellings by setting token.norm_, so every pattern matches on NORM.
 `aftercare_signs` puts Candidates (sign mentions, temperatures, feverish feelings, risk cues)
 in doc.user_data; the negation and context components then decide their status.
+"<n>" in a listed phrase stands for any number ("for <n> minutes"); those phrases use a token
+Matcher, all others the faster PhraseMatcher.
 """
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from spacy.lang.en.lex_attrs import _num_words
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from bot.safety.rules import load_rules
+from bot.safety.rules import NUMBER, load_rules
 from bot.safety.temperature import reader_for
 
 CANDIDATES = "aftercare_candidates"
 FEVERISH = "_feverish"  # pseudo-sign names for things that are not signs by themselves
 RISK = "_risk"
 TEMPERATURE = "_temperature"
+IDIOM = "_idiom"  # matched spans that are never a sign ("red flags", "bleeding me dry")
+BREAK = "_break"  # "but", "however": a same_clause near rule may not pair across these
+_DIGIT = re.compile(r"\d")
+_NUMBER_WORD = re.compile(r"\d|\b(?:" + "|".join(_num_words) + r")\b", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -30,6 +38,7 @@ class Candidate:
     value: float | int | None = None  # degrees C for a temperature, escalation index for a risk cue
     negated: bool = False
     context: str = "reported"  # reported | question | hypothetical
+    asked: bool = False  # a fever word in a question ("37.6, is that a fever?"): a number decides
 
 
 def sentence_starts(doc: Doc) -> list[int]:
@@ -73,12 +82,23 @@ class SignMatcher:
         rules = self.rules = load_rules(rules_path or None)
         fix = nlp.get_pipe("aftercare_typos") if "aftercare_typos" in nlp.pipe_names else None
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
+        self.numbered = Matcher(nlp.vocab)  # phrases with "<n>", a number
         self.keys: dict[int, tuple] = {}  # match id -> (sign, role, near rule or escalation)
+
+        def tokens(text: str) -> Doc:
+            return fix(nlp.make_doc(text)) if fix else nlp.make_doc(text)
 
         def add(key: tuple, phrases: tuple[str, ...]) -> None:
             label = "|".join(map(str, key))
-            docs = [nlp.make_doc(p) for p in phrases]
-            self.matcher.add(label, [fix(d) if fix else d for d in docs])
+            plain = [tokens(p) for p in phrases if NUMBER not in p.split()]
+            if plain:
+                self.matcher.add(label, plain)
+            numbered = [[tok for word in p.split()
+                         for tok in ([{"LIKE_NUM": True}] if word == NUMBER
+                                     else [{"NORM": t.norm_} for t in tokens(word)])]
+                        for p in phrases if NUMBER in p.split()]
+            if numbered:
+                self.numbered.add(label, numbered)
             self.keys[nlp.vocab.strings[label]] = key
 
         for sign in rules.signs.values():
@@ -90,33 +110,60 @@ class SignMatcher:
                 add((sign.name, "a", i), near.words)
                 add((sign.name, "b", i), near.with_)
         add((FEVERISH, "phrase", None), rules.feverish)
+        for i, (feelings, causes) in enumerate(rules.feverish_explained_by):
+            add((FEVERISH, "feeling", i), feelings)
+            add((FEVERISH, "cause", i), causes)
+        if rules.idioms:
+            add((IDIOM, "exclude", None), rules.idioms)
+        add((BREAK, "break", None), rules.context["scope_ends"])
         for i, esc in enumerate(rules.escalations):
             add((RISK, "phrase", i), esc.cues)
 
     def __call__(self, doc: Doc) -> Doc:
         found: dict[tuple, list[tuple[int, int]]] = {}
-        for match_id, start, end in self.matcher(doc):
+        numbered = self.numbered(doc) if _NUMBER_WORD.search(doc.text) else []
+        for match_id, start, end in [*self.matcher(doc), *numbered]:
             found.setdefault(self.keys[match_id], []).append((start, end))
         cands = [Candidate(sign, s, e, ((s, e),), value=i)
                  for (sign, role, i), spans in found.items() if role == "phrase" for s, e in spans]
+        breaks = [s for s, _ in found.get((BREAK, "break", None), ())]
         for sign in self.rules.signs.values():
             for i, near in enumerate(sign.near):
                 cands += self._pairs(doc, sign.name, found.get((sign.name, "a", i), ()),
-                                     found.get((sign.name, "b", i), ()), near.within)
-        cands = [c for c in cands if not _excluded(c, found.get((c.sign, "exclude", None), ()))]
+                                     found.get((sign.name, "b", i), ()), near.within,
+                                     breaks if near.same_clause else (), near.qualifier_after)
+        idioms = found.get((IDIOM, "exclude", None), [])
+        cands = [c for c in cands
+                 if not _excluded(c, [*found.get((c.sign, "exclude", None), ()), *idioms])]
+        for i in range(len(self.rules.feverish_explained_by)):  # "I feel hot, it's the weather"
+            feelings = found.get((FEVERISH, "feeling", i))
+            causes = found.get((FEVERISH, "cause", i))
+            if feelings and causes:
+                cands = [c for c in cands if c.sign != FEVERISH
+                         or not _explained(doc, c, feelings, causes)]
         cands += self._temperatures(doc)
         doc.user_data[CANDIDATES] = cands
         return doc
 
-    def _pairs(self, doc: Doc, sign: str, words: list, qualifiers: list, within: int) -> list:
-        """A sign word with its nearest qualifier in the same sentence ("pain ... worse")."""
+    def _pairs(self, doc: Doc, sign: str, words: list, qualifiers: list, within: int,
+               breaks: list[int], after: bool = False) -> list:
+        """A sign word with its nearest qualifier in the same sentence ("pain ... worse").
+
+        With `breaks`, not across one of them ("my chest is fine but my hip is sore"); with
+        `after`, only a qualifier that follows the word ("it bled for hours").
+        """
         pairs = []
         for a in words:
             sent = sentence_of(doc, a[0])
             best = None
             for b in qualifiers:
+                if after and b[0] < a[1]:
+                    continue
                 gap = b[0] - a[1] if b[0] >= a[1] else a[0] - b[1]
                 same_sentence = sent[0] <= b[0] < sent[1]
+                lo, hi = min(a[1], b[1]), max(a[0], b[0])
+                if breaks and any(lo <= x < hi for x in breaks):
+                    continue
                 if 0 <= gap <= within and same_sentence and (best is None or gap < best[0]):
                     best = (gap, b)
             if best:
@@ -126,7 +173,7 @@ class SignMatcher:
 
     def _temperatures(self, doc: Doc) -> list[Candidate]:
         r = self.rules
-        if not any(ch.isdigit() for ch in doc.text):
+        if not _DIGIT.search(doc.text):
             return []
         cands = []
         for t in reader_for(r).find(doc.text):
@@ -142,5 +189,18 @@ class SignMatcher:
 
 
 def _excluded(cand: Candidate, excludes: list[tuple[int, int]]) -> bool:
-    s, e = cand.parts[0]  # the sign word itself: "blood" in "blood test"
-    return any(xs < e and s < xe for xs, xe in excludes)
+    """An exclusion overlapping a matched part ("blood" in "blood test", "worse" in "could be
+    worse") drops the candidate, unless the part holds all of it: the longer phrase wins
+    ("confused about where she is" is confusion although "confused about" is excluded)."""
+    return any(xs < e and s < xe and not (s <= xs and xe <= e)
+               for s, e in cand.parts for xs, xe in excludes)
+
+
+def _explained(doc: Doc, cand: Candidate, feelings: list, causes: list) -> bool:
+    """The feeling is one this cause explains, and the cause is in the same sentence, not denied
+    ("it's not the weather")."""
+    if (cand.start, cand.end) not in feelings:
+        return False
+    lo, hi = sentence_of(doc, cand.start)
+    return any(lo <= s < hi and not any(t.norm_ in ("not", "no") for t in doc[max(lo, s - 2):s])
+               for s, _ in causes)

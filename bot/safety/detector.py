@@ -7,12 +7,14 @@ It never logs or stores message text.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import spacy
 from spacy.pipeline import Sentencizer
+from spacy.util import compile_suffix_regex
 
 # Importing these registers the pipeline factories with spaCy.
 from bot.safety import context as _context  # noqa: F401
@@ -31,13 +33,18 @@ class Detector:
         self.threshold_c = float(threshold)
         path = str(self.rules.path)
         nlp = spacy.blank("en")
+        # "20mins", "10am", "500mg": split a number from a glued unit, so "for <n> mins" matches.
+        units = sorted((u for u in self.rules.not_units if u.isalpha()), key=len, reverse=True)
+        glued = r"(?<=[0-9])(?i:" + "|".join(map(re.escape, units)) + ")"
+        nlp.tokenizer.suffix_search = compile_suffix_regex([*nlp.Defaults.suffixes, glued]).search
         nlp.add_pipe("sentencizer", config={"punct_chars": [*Sentencizer.default_punct_chars, ";"]})
         nlp.add_pipe("aftercare_typos", config={"rules_path": path})
         nlp.add_pipe("aftercare_signs", config={"rules_path": path})
         nlp.add_pipe("aftercare_negex", config={
             "neg_termset": self.rules.termset, "window": self.rules.negation_window,
             "hedges": list(self.rules.negation_hedges),
-            "double_negatives": list(self.rules.double_negatives)})
+            "double_negatives": list(self.rules.double_negatives),
+            "clause_starts": list(self.rules.negation_clause_starts)})
         nlp.add_pipe("aftercare_context", config={"rules_path": path})
         self.nlp = nlp
 
@@ -58,6 +65,8 @@ class Detector:
                 status = BELOW_THRESHOLD
             elif status == REPORTED and c.sign == FEVERISH and measured_normal:
                 status = BELOW_THRESHOLD  # "I feel hot but it's only 37.2": the number wins
+            elif status == REPORTED and c.asked and measured_normal:
+                status = BELOW_THRESHOLD  # "37.6 - is that a fever?" (not "I have a fever of 37.6")
             if status == REPORTED and c.sign in ("fever", FEVERISH):
                 feverish = True
             rule = self.rules.signs[sign]

@@ -9,7 +9,16 @@ filtering and the termination boundaries. We add:
     "I didn't sleep well last night and my hip is bleeding" stays a report;
   - candidates instead of doc.ents (they may overlap), and for "near" candidates the trigger
     may sit before either part ("pain is no worse"), but never inside the qualifier itself
-    ("can't breathe" is a report, not a negated "breathe").
+    ("can't breathe" is a report, not a negated "breathe");
+  - a following trigger that starts with a termination word reaches back across it ("it bled a
+    little last night but it's stopped", "a fever on Saturday but not anymore"), only when the
+    sentence so far holds that one sign;
+  - a following trigger with its own object negates that, not what came before ("it's swollen
+    but it stopped bleeding");
+  - a pseudo-negation anywhere inside a trigger cancels it ("but it stopped hurting"), where
+    NegEx only looks at the trigger's first word;
+  - a comma followed by a clause opener (the, my, it, she, ...) ends a negation's reach: "no fever,
+    my hip is bleeding" reports the bleeding; "no redness, swelling or pus" stays a list.
 """
 
 from bisect import bisect_right
@@ -21,20 +30,28 @@ from spacy.tokens import Doc
 
 from bot.safety.components import CANDIDATES, TEMPERATURE
 
+CLAUSE_PUNCT = {",", ";", ":", "-", "--", "—"}
+OBJECT_WORDS = {"the", "my", "his", "her", "its", "their", "any", "all", "that", "this"}
+
 
 @Language.factory(
     "aftercare_negex",
-    default_config={"neg_termset": {}, "window": 6, "hedges": [], "double_negatives": []},
+    default_config={"neg_termset": {}, "window": 6, "hedges": [], "double_negatives": [],
+                    "clause_starts": []},
 )
 class WindowedNegex(Negex):
     def __init__(self, nlp: Language, name: str, neg_termset: dict, window: int,
-                 hedges: list[str], double_negatives: list[str]):
+                 hedges: list[str], double_negatives: list[str], clause_starts: list[str]):
         super().__init__(nlp, name, neg_termset, ent_types=[], extension_name="negex",
                          chunk_prefix=[])
         self.window = window
         self.hedges = PhraseMatcher(nlp.vocab, attr="NORM")
         self.hedges.add("hedge", list(nlp.tokenizer.pipe(hedges)))
         self.double = set(double_negatives)
+        # ", my hip is bleeding": these words after a comma start a clause a negation can't reach
+        self.clause_starts = {t.norm_ for w in clause_starts for t in nlp.make_doc(w)[:1]}
+        self._ids = {k: nlp.vocab.strings[k] for k in ("Preceding", "Following", "Termination")}
+        self._pseudo_id = nlp.vocab.strings["pseudo"]
 
     def build_patterns(self) -> None:
         # negspacy matches on LOWER; NORM also folds contractions and our typo fixes.
@@ -45,18 +62,38 @@ class WindowedNegex(Negex):
                                ("Termination", self.termination)):
             self.matcher.add(label, list(self.nlp.tokenizer.pipe(phrases)))
 
+    def _negations(self, doc: Doc) -> tuple[list, list, list, list]:
+        """negspacy's process_negations, also returning the pseudo-negation spans (one match)."""
+        matches = self.matcher(doc)
+        pseudo = [(s, e) for m, s, e in matches if m == self._pseudo_id]
+        kinds = ("Preceding", "Following", "Termination")
+        lists: dict[int, list] = {self._ids[k]: [] for k in kinds}
+        for m, s, e in matches:
+            if m != self._pseudo_id and not any(ps <= s <= pe for ps, pe in pseudo):
+                lists[m].append((m, s, e))
+        return (*lists.values(), pseudo)
+
     def __call__(self, doc: Doc) -> Doc:
         cands = [c for c in doc.user_data.get(CANDIDATES, ()) if c.sign != TEMPERATURE]
         if not cands:  # most messages: nothing to negate, skip the matcher
             return doc
-        preceding, following, terminating = self.process_negations(doc)
+        preceding, following, terminating, pseudo = self._negations(doc)
         if not preceding and not following:
             return doc
-        bounds = self.termination_boundaries(doc, terminating)
+        new_clauses = [(None, t.i + 1, t.i + 1) for t in doc[:-1]
+                       if t.text in CLAUSE_PUNCT and doc[t.i + 1].norm_ in self.clause_starts]
+        bounds = self.termination_boundaries(doc, terminating + new_clauses)
         starts = [b[0] for b in bounds]
+        term_starts = {s for _, s, _ in terminating}
         pre = [(s, e) for _, s, e in preceding]
-        fol = [(s, e) for _, s, e in following]
+        fol = [(s, e) for _, s, e in following
+               if not any(s < ps < e for ps, _ in pseudo)]  # "but it stopped hurting"
         hedges = {s for _, s, _ in self.hedges(doc)}
+
+        sent_starts = [sent.start for sent in doc.sents]
+
+        def sentence_start(i: int) -> int:
+            return sent_starts[max(bisect_right(sent_starts, i) - 1, 0)]
 
         def clause(i: int) -> tuple[int, int]:
             return bounds[max(bisect_right(starts, i) - 1, 0)]
@@ -69,15 +106,29 @@ class WindowedNegex(Negex):
                 return False  # "can't stand up without feeling faint"
             return bool(hits)
 
-        def negated_after(target_end: int) -> bool:
-            _, hi = clause(target_end - 1)
-            return any(target_end <= s < hi and s - target_end <= self.window for s, e in fol)
+        def stopped_something_else(e: int) -> bool:  # "..., but it stopped bleeding"
+            nxt = e + 1 if e < len(doc) and doc[e].lower_ in OBJECT_WORDS else e
+            return any(d.start in (e, nxt) for d in cands)
+
+        def alone(c, s: int) -> bool:  # "it bled and it's red, but it's stopped": which one?
+            lo = sentence_start(s)
+            return not any(lo <= d.start < s and d.sign != c.sign
+                           and (d.end <= c.start or c.end <= d.start) for d in cands)
+
+        def negated_after(c) -> bool:
+            _, hi = clause(c.end - 1)
+            for s, e in fol:
+                if not (0 <= s - c.end <= self.window) or stopped_something_else(e):
+                    continue
+                if s < hi or (s in term_starts and alone(c, s)):
+                    return True
+            return False
 
         for c in cands:
             first, second = sorted(c.parts)[0], sorted(c.parts)[-1]
             c.negated = (negated_before(first[0], 0)
                          or (second is not first and negated_before(second[0], first[1]))
-                         or negated_after(c.end))
+                         or negated_after(c))
             if c.negated and (c.end in hedges or c.end + 1 in hedges):
                 c.negated = False  # "not bleeding much": still bleeding
         return doc

@@ -23,8 +23,10 @@ SOURCE_IDS = {"MEDLINEPLUS", "NHLBI", "MAYO", "ALBERTA", "WEBMD", "CRUK", "AAMDS
               "AURORA", "NICE-CG151", "ENHERTS", "FIRSTAID"}
 TERMSET_KEYS = ("pseudo_negations", "preceding_negations", "following_negations", "termination")
 CONTEXT_LISTS = ("recurrence", "hypothetical", "pseudo_hypothetical", "question_openers_wh",
-                 "question_openers_yes_no", "question_phrases", "assertions", "definite",
-                 "pseudo_assertions", "clause_breaks", "scope_ends")
+                 "question_openers_yes_no", "question_starts", "continuations", "question_phrases",
+                 "assertions", "definite", "pseudo_assertions", "clause_breaks", "scope_ends",
+                 "fever_statements", "fever_asks")
+NUMBER = "<n>"  # in a phrase: any number ("for <n> minutes": "for 20 minutes", "for ten mins")
 MIN_TYPO_LENGTH = 5  # shorter words have too many real neighbours ("pain" -> "rain", "paid")
 
 
@@ -37,6 +39,8 @@ class NearRule:
     words: tuple[str, ...]
     with_: tuple[str, ...]
     within: int
+    same_clause: bool = False  # the pair may not straddle "but", "however", ... (scope_ends)
+    qualifier_after: bool = False  # the qualifier must follow the word ("bled ... for hours")
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,17 @@ class Rules:
     not_units: frozenset[str]
     temperature: dict[str, tuple[str, ...]]  # celsius_units, fahrenheit_units, degree_words
     signs: dict[str, SignRule]
+    idioms: tuple[str, ...]  # never a sign, whatever sign word they hold ("red flags")
     feverish: tuple[str, ...]
+    # ((feelings, causes), ...): "I feel hot, it's the hot weather" is not a fever report
+    feverish_explained_by: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
     escalations: tuple[Escalation, ...]
     typos: dict[str, str]  # misspelt word -> the listed word
     termset: dict[str, list[str]]  # negspacy's four lists
     negation_window: int
     negation_hedges: tuple[str, ...]
     double_negatives: tuple[str, ...]
+    negation_clause_starts: tuple[str, ...]
     context: dict[str, tuple[str, ...]]
 
 
@@ -98,7 +106,8 @@ def _sign(name: str, raw: dict) -> SignRule:
         raise RulesError(f"{where}.tier must be call_provider or emergency")
     near = tuple(
         NearRule(_words(n["words"], f"{where}.near.words"), _words(n["with"], f"{where}.near.with"),
-                 int(n.get("within", 4)))
+                 int(n.get("within", 4)), bool(n.get("same_clause", False)),
+                 bool(n.get("qualifier_after", False)))
         for n in raw.get("near", [])
     )
     return SignRule(name, tier, _source(raw.get("source"), f"{where}.source"),
@@ -166,6 +175,11 @@ def _load(path: Path, _mtime: int) -> Rules:  # the mtime key reloads a file edi
         for e in raw.get("escalations", [])
     )
     feverish = _words(raw.get("feeling_feverish", {}).get("phrases", []), "feeling_feverish")
+    explained = tuple(
+        (_words(g["feelings"], "feeling_feverish.explained_by.feelings"),
+         _words(g["causes"], "feeling_feverish.explained_by.causes"))
+        for g in raw.get("feeling_feverish", {}).get("explained_by", []))
+    idioms = _words(raw.get("idioms", []), "idioms")
     temp = raw["temperature"]
     ctx = raw["context"]
     termset = {k: list(_words(ctx["termset"].get(k, []), f"context.termset.{k}"))
@@ -190,9 +204,12 @@ def _load(path: Path, _mtime: int) -> Rules:  # the mtime key reloads a file edi
         not_units=frozenset(_words(temp["not_units"], "temperature.not_units")),
         temperature={k: _words(temp[k], f"temperature.{k}")
                      for k in ("celsius_units", "fahrenheit_units", "degree_words")},
-        signs=signs, feverish=feverish, escalations=escalations,
+        signs=signs, idioms=idioms, feverish=feverish, feverish_explained_by=explained,
+        escalations=escalations,
         typos=_typo_map(raw, keywords, vocabulary),
         termset=termset, negation_window=int(ctx.get("negation_window", 6)), context=context,
         negation_hedges=_words(ctx.get("negation_hedges", []), "context.negation_hedges"),
         double_negatives=_words(ctx.get("double_negatives", []), "context.double_negatives"),
+        negation_clause_starts=_words(ctx.get("negation_clause_starts", []),
+                                      "context.negation_clause_starts"),
     )

@@ -30,7 +30,7 @@ def _row(case: dict, detection: Detection) -> str:
 
 # ------------------------------------------------------------------ the labelled table
 def test_table_is_big_and_covers_every_sign() -> None:
-    assert len(CASES) >= 180
+    assert len(CASES) >= 500
     covered = {s for c in REPORTS for s in c["signs"]}
     assert covered == set(SIGN_NAMES)
     assert all(set(c["signs"]) <= set(SIGN_NAMES) and Tier(c["tier"]) for c in CASES)
@@ -154,6 +154,33 @@ def test_clinician_edits_to_the_rules_file_change_behaviour(tmp_path: Path) -> N
     clinic = Detector(rules_path=rules)
     assert clinic.detect(message).signs == ["swelling"]
     assert clinic.detect("temp 37.6").signs == ["fever"]
+
+
+def test_idioms_and_number_phrases_come_from_the_rules_file(tmp_path: Path) -> None:
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    edited = text.replace("idioms: [", "idioms: [\n  pink lemonade,", 1)
+    edited = edited.replace("phrases: [confused,", "phrases: [awake for <n> nights, confused,", 1)
+    assert edited != text
+    rules = tmp_path / "warning_signs.yml"
+    rules.write_text(edited, encoding="utf-8")
+
+    assert get_detector().detect("I had some pink lemonade").signs == ["redness"]
+    assert get_detector().detect("he's been awake for 3 nights").signs == []
+    clinic = Detector(rules_path=rules)
+    assert clinic.detect("I had some pink lemonade").signs == []
+    assert clinic.detect("he's been awake for 3 nights").signs == ["confusion"]
+    assert clinic.detect("he's been awake for three nights").signs == ["confusion"]
+
+
+@pytest.mark.parametrize(("threshold", "text", "signs"), [
+    (None, "37.6 - is that a fever?", []),  # asked, and the number is below 38.0
+    (37.5, "37.6 - is that a fever?", ["fever"]),  # the clinic's threshold decides
+    (None, "I have a fever of 37.6", ["fever"]),  # stated: bias to escalate
+    (None, "37.6 earlier, 38.3 now, is that a fever?", ["fever"]),  # the highest reading decides
+])
+def test_a_fever_asked_about_with_a_number_is_decided_by_the_number(
+        threshold: float | None, text: str, signs: list[str]) -> None:
+    assert get_detector(threshold).detect(text).signs == signs
 
 
 def test_malformed_rules_file_is_refused(tmp_path: Path) -> None:
