@@ -7,14 +7,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import clinic_and_content, latest_intent, send
+from bot.content import describe_signs
 from bot.safety import Tier, get_detector
 
 INFORM_TEMPERATURE = "inform_temperature"
-
-
-def _sign_words(signs: list[str]) -> str:
-    words = [s.replace("_", " ") for s in signs]
-    return ", ".join(words) if words else "a warning sign"
 
 
 class ActionTriageWarningSign(Action):
@@ -38,7 +34,7 @@ class ActionTriageWarningSign(Action):
 
         tier = Tier.CALL_PROVIDER if detection.tier is Tier.NONE else detection.tier
         signs = detection.signs
-        reply = content.reply(tier.value, clinic, signs=_sign_words(signs))
+        reply = content.reply(tier.value, clinic, signs=describe_signs(signs))
         send(dispatcher, reply, kind="triage", tier=tier.value, signs=signs,
              detected_by="detector" if detection.signs else "model")
         events = [SlotSet("warning_signs", signs), SlotSet("triage_tier", tier.value)]

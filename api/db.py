@@ -1,9 +1,9 @@
 """Database engine, sessions and migrations (SQLite by default, PostgreSQL by URL)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, declarative_base, sessionmaker

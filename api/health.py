@@ -31,4 +31,5 @@ async def readyz(ctx: Ctx) -> JSONResponse:
     """200 only when the model is loaded and the database answers."""
     checks = {"model": ctx.assistant is not None, "database": await run_in_threadpool(_database_answers, ctx)}
     ready = all(checks.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+    body = {"status": "ready" if ready else "not_ready", "checks": checks}
+    return JSONResponse(body, status_code=200 if ready else 503)

@@ -43,6 +43,8 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Third-party loggers that print message contents or URLs at INFO/DEBUG.
-    for name in ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "uvicorn.access", "httpx", "negspacy", "apscheduler", "alembic"):
+    noisy = ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "uvicorn.access", "httpx", "negspacy", "apscheduler",
+             "alembic")
+    for name in noisy:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs the route template instead

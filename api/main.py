@@ -77,7 +77,9 @@ def create_app(settings: Settings | None = None, assistant: Any = None, load_ass
 
     app = FastAPI(title="Marrow Aftercare API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan)
     app.state.ctx = ctx
-    app.state.rate_limits = RateLimits(settings.patient_rate_limit, settings.client_rate_limit, settings.login_rate_limit)
+    app.state.rate_limits = RateLimits(
+        settings.patient_rate_limit, settings.client_rate_limit, settings.login_rate_limit
+    )
     install_error_handlers(app)
     _include_routers(app)
     app.add_middleware(

@@ -82,7 +82,8 @@ class RequestMiddleware:
                     extra.append((b"cache-control", b"no-store"))
                 if self.hsts:
                     extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-                message["headers"] = [h for h in message.get("headers", []) if h[0] != b"cache-control" or not no_store] + extra
+                kept = [h for h in message.get("headers", []) if h[0] != b"cache-control" or not no_store]
+                message["headers"] = kept + extra
             await send(message)
 
         try:

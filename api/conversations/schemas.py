@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, Field, StrictStr, validator
 
@@ -24,10 +24,10 @@ class ConversationCreated(BaseModel):
 
 class Reply(BaseModel):
     text: str
-    kind: Optional[str] = None
+    kind: str | None = None
     sources: list[str] = []
     buttons: list[dict] = []
-    phone: Optional[str] = Field(None, description="Number to call, on call-provider and emergency replies.")
+    phone: str | None = Field(None, description="Number to call, on call-provider and emergency replies.")
 
 
 class Triage(BaseModel):
@@ -39,8 +39,8 @@ class MessageResult(BaseModel):
     conversation_id: str
     replies: list[Reply]
     triage: Triage
-    topic: Optional[str]
-    escalation_id: Optional[str]
+    topic: str | None
+    escalation_id: str | None
     answered_by: Literal["assistant", "safety_net", "failsafe"] = Field(
         ..., description="assistant: the Rasa model; safety_net: the detector overrode it; failsafe: the model failed."
     )

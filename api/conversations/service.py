@@ -18,6 +18,7 @@ from api.conversations import repository
 from api.conversations.schemas import MessageResult, Reply, Triage
 from api.db import transaction
 from api.escalations.service import event_payload, open_escalation
+from bot.content import describe_signs
 from bot.safety import Detection, Tier
 
 log = logging.getLogger("aftercare.conversations")
@@ -46,7 +47,7 @@ class _Answer:
 
 
 def _fixed_reply(ctx: AppContext, name: str, tier: Tier, signs: list[str]) -> Reply:
-    answer = ctx.content.reply(name, ctx.clinic, signs=", ".join(s.replace("_", " ") for s in signs) or "a warning sign")
+    answer = ctx.content.reply(name, ctx.clinic, signs=describe_signs(signs))
     return Reply(text=answer.text, kind="triage" if tier is not Tier.NONE else "apology",
                  sources=list(answer.sources), phone=_phone_for(ctx, tier))
 
@@ -102,7 +103,9 @@ def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer):
     with transaction(ctx.sessions) as session:
         patient_message = repository.add_message(session, conversation_id, "patient", text, answer.tier.value)
         for reply in answer.replies:
-            repository.add_message(session, conversation_id, "assistant", reply.text, answer.tier.value, answer.answered_by)
+            repository.add_message(
+                session, conversation_id, "assistant", reply.text, answer.tier.value, answer.answered_by
+            )
         escalation = None
         tier = _escalation_tier(answer)
         if tier:

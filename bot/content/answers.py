@@ -23,6 +23,11 @@ TOPICS = (
 SELF_CARE_TOPICS = frozenset(TOPICS) - {"procedure_info", "results", "warning_signs_info"}
 
 
+def describe_signs(signs: list[str]) -> str:
+    """Sign names as words for a reply: ["increasing_pain"] -> "increasing pain"."""
+    return ", ".join(s.replace("_", " ") for s in signs) or "a warning sign"
+
+
 def topic_for_intent(intent: str | None) -> str | None:
     """`ask_soreness` -> `soreness`; None for intents that are not topic questions."""
     if intent and intent.startswith("ask_") and intent[4:] in TOPICS:

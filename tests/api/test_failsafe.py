@@ -63,8 +63,8 @@ class _UnderTriaging:
     async def respond(self, conversation_id, text):
         from bot.assistant.runtime import AssistantReply
 
-        return AssistantReply.from_messages([{"text": "Soreness is normal.", "custom": {"kind": "answer", "tier": "none",
-                                                                                          "topic": "soreness"}}])
+        custom = {"kind": "answer", "tier": "none", "topic": "soreness"}
+        return AssistantReply.from_messages([{"text": "Soreness is normal.", "custom": custom}])
 
 
 def test_detector_overrides_an_under_triaging_model(settings, patient):

@@ -5,7 +5,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from api.conversations.models import Message
+from api.conversations.models import Conversation, Message
 from api.db import make_engine, migrate
 from api.settings import Settings
 from tests.conftest import auth, make_client
@@ -48,8 +48,10 @@ def test_messages_are_immutable(database_url):
     engine = make_engine(database_url)
     migrate(engine)
     with engine.begin() as connection:
-        connection.execute(sa.text("INSERT INTO conversations (id, patient_id, created_at) VALUES ('c1', 'p', CURRENT_TIMESTAMP)"))
-        connection.execute(sa.insert(Message).values(conversation_id="c1", role="patient", text="hi", triage_level="none"))
+        connection.execute(sa.insert(Conversation).values(id="c1", patient_id="p"))
+        connection.execute(
+            sa.insert(Message).values(conversation_id="c1", role="patient", text="hi", triage_level="none")
+        )
     with pytest.raises(sa.exc.DatabaseError), engine.begin() as connection:
         connection.execute(sa.update(Message).values(text="changed"))
     with pytest.raises(sa.exc.DatabaseError), engine.begin() as connection:

@@ -112,5 +112,6 @@ def _forbid_changes(tables: tuple[str, ...]) -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_events", "staff_sessions", "staff_users", "outbox", "escalations", "messages", "conversations"):
+    tables = ("audit_events", "staff_sessions", "staff_users", "outbox", "escalations", "messages", "conversations")
+    for table in tables:
         op.drop_table(table)
