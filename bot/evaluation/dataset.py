@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from bot.content.answers import TOPICS  # the topic names the assistant reports
+
 DEFAULT_EVAL_SET = Path(__file__).with_name("eval_set.yml")
 
 TIERS = ("none", "call_provider", "emergency")
@@ -33,16 +35,6 @@ SIGNS = (
 # Signs whose report alone means emergency help (aftercare-facts.md, "Emergency").
 EMERGENCY_SIGNS = frozenset(
     {"uncontrolled_bleeding", "breathing_difficulty", "chest_pain", "fainting", "confusion"}
-)
-TOPICS = (
-    "soreness",
-    "pain_medication",
-    "activity",
-    "sedation_aftercare",
-    "wound_care",
-    "results",
-    "procedure_info",
-    "warning_signs_info",
 )
 CATEGORIES = (
     "report",
