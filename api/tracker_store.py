@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
 
 def build_tracker_store(database_url: str):
@@ -9,7 +10,9 @@ def build_tracker_store(database_url: str):
 
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        return SQLTrackerStore(dialect="sqlite", db=url.database)
+        store = SQLTrackerStore(dialect="sqlite", db=url.database)
+        _use_pooled_sqlite(store, database_url)
+        return store
     return SQLTrackerStore(
         dialect=url.drivername,
         host=url.host,
@@ -19,3 +22,15 @@ def build_tracker_store(database_url: str):
         password=url.password,
         query=dict(url.query),
     )
+
+
+def _use_pooled_sqlite(store, database_url: str) -> None:
+    """Rasa builds a NullPool engine with SQLite's default rollback journal and a full sync:
+    two connections opened and several fsyncs per turn, on the event loop. Trackers are
+    dialogue state, rebuilt from a fresh window if lost (the transcript of record is the
+    messages table), so they take WAL with synchronous=NORMAL on pooled connections."""
+    from api.db import make_engine
+
+    store.engine.dispose()
+    store.engine = make_engine(database_url, synchronous="NORMAL")
+    store.sessionmaker = sessionmaker(bind=store.engine)

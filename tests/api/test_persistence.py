@@ -67,3 +67,44 @@ def test_rasa_tracker_store_lives_in_the_same_database(database_url):
     assert "events" in sa.inspect(engine).get_table_names()
     store.engine.dispose()
     engine.dispose()
+
+
+def test_rasa_trackers_round_trip_through_the_store(database_url, assistant):
+    import asyncio
+
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from api.tracker_store import build_tracker_store
+
+    store = build_tracker_store(database_url)
+    store.domain = assistant.agent.domain
+    tracker = DialogueStateTracker.from_events(
+        "conv.0", [ActionExecuted("action_listen"), UserUttered("hello", {"name": "greet", "confidence": 1.0})]
+    )
+    asyncio.run(store.save(tracker))
+    tracker.update(ActionExecuted("utter_greet"))
+    asyncio.run(store.save(tracker))  # only the new event is appended
+    loaded = asyncio.run(store.retrieve("conv.0"))
+    assert list(loaded.events) == list(tracker.events)
+    store.engine.dispose()
+
+
+def _pragma(engine, name: str):
+    with engine.connect() as connection:
+        return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+
+def test_sqlite_escalations_sync_fully_and_trackers_use_wal_on_pooled_connections(tmp_path):
+    from api.tracker_store import build_tracker_store
+
+    url = f"sqlite:///{tmp_path}/aftercare.db"
+    engine = make_engine(url)
+    store = build_tracker_store(url)
+    assert (_pragma(engine, "journal_mode"), _pragma(engine, "synchronous")) == ("wal", 2)  # 2 = FULL
+    assert (_pragma(store.engine, "journal_mode"), _pragma(store.engine, "synchronous")) == ("wal", 1)  # NORMAL
+    assert isinstance(engine.pool, sa.pool.QueuePool) and isinstance(store.engine.pool, sa.pool.QueuePool)
+    with pytest.raises(ValueError, match="FULL or NORMAL"):
+        make_engine(url, synchronous="OFF")
+    engine.dispose()
+    store.engine.dispose()
