@@ -23,7 +23,6 @@ class InProcessActionEndpoint(EndpointConfig):
         self.package = package
         self.executor = ActionExecutor()
         self.executor.register_package(package)
-        install_fast_result_validation()
 
     async def request(self, method: str = "post", subpath: str | None = None, **kwargs: Any) -> Any:
         action_call = kwargs.get("json") or {}
@@ -38,30 +37,3 @@ class InProcessActionEndpoint(EndpointConfig):
 
     def copy(self) -> InProcessActionEndpoint:
         return self
-
-
-def _cached_result_validator():
-    """Rasa validates every action result with `jsonschema.validate`, which re-checks the
-    schema itself against the 2020-12 meta-schema each call: measured at 60% of a turn's
-    time. Same schema, same checks, but the validator is built once."""
-    from jsonschema.validators import validator_for
-    from rasa.core.actions.action import RemoteAction
-
-    schema = RemoteAction.action_response_format_spec()
-    validator = validator_for(schema)(schema)
-    original = RemoteAction._validate_action_result
-
-    def validate(self: RemoteAction, result: dict[str, Any]) -> bool:
-        if not validator.is_valid(result):
-            return original(self, result)  # the slow path only to raise Rasa's own error
-        return True
-
-    validate.cached = True
-    return validate
-
-
-def install_fast_result_validation() -> None:
-    from rasa.core.actions.action import RemoteAction
-
-    if not getattr(RemoteAction._validate_action_result, "cached", False):
-        RemoteAction._validate_action_result = _cached_result_validator()

@@ -66,10 +66,12 @@ class Assistant:
         prepare_runtime()
         from rasa.core.agent import Agent
 
+        from bot.assistant import rasa_speedups
         from bot.assistant.inprocess_actions import InProcessActionEndpoint
 
         if not Path(model_path).exists():
             raise FileNotFoundError(f"no trained model at {model_path}; run `aftercare train`")
+        rasa_speedups.install()
         agent = Agent(action_endpoint=InProcessActionEndpoint(), tracker_store=tracker_store)
         agent.load_model(str(model_path))
         return cls(agent)
