@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -69,6 +70,8 @@ def _extensions():
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    # spaCy's thinc imports TensorFlow when it is installed; its C++ start-up chatter is noise here.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         args.func(args)
     except KeyboardInterrupt:

@@ -75,14 +75,10 @@ def _bar(total: int, label: str, enabled: bool) -> Any:
 
 def detector_throughput(seconds: float) -> dict[str, Any]:
     """The safety detector alone, in this process, over the message mix for about `seconds`."""
+    from bot.content import get_clinic
     from bot.safety import get_detector
 
-    try:
-        from bot.content.clinic import get_clinic
-
-        detector = get_detector(get_clinic().fever_threshold_c)
-    except (ImportError, AttributeError, TypeError):
-        detector = get_detector()
+    detector = get_detector(get_clinic().fever_threshold_c)
     for text in messages.MESSAGES:  # warm (lazy pipelines, caches of the rules)
         detector.detect(text)
     done = 0
