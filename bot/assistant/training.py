@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import time
@@ -27,6 +28,11 @@ def _stamp(model: Path) -> Path:
     return model.with_name(model.name.removesuffix(".tar.gz") + ".fingerprint")
 
 
+def training_record(model: Path) -> Path:
+    """Where the last training's duration is kept (read by `aftercare bench`)."""
+    return model.with_name(model.name.removesuffix(".tar.gz") + ".training.json")
+
+
 def is_current(model: Path = DEFAULT_MODEL, root: Path = Path(".")) -> bool:
     stamp = _stamp(model)
     return model.exists() and stamp.exists() and stamp.read_text().strip() == fingerprint(root)
@@ -42,7 +48,7 @@ def train(model: Path = DEFAULT_MODEL, force: bool = False, root: Path = Path(".
     prepare_runtime(threads=os.cpu_count())  # training is batch work: use every core
     from rasa.api import train as rasa_train
 
-    print("training the Rasa model (about 1-3 minutes on 2 cores)...", file=sys.stderr)
+    print("training the Rasa model (about 5-7 minutes on 2 cores)...", file=sys.stderr)
     started = time.monotonic()
     result = rasa_train(
         domain=str(root / "domain.yml"),
@@ -54,7 +60,9 @@ def train(model: Path = DEFAULT_MODEL, force: bool = False, root: Path = Path(".
     )
     if result.code != 0 or not result.model:
         raise SystemExit(f"training failed (rasa exit code {result.code})")
+    seconds = time.monotonic() - started
     _stamp(model).write_text(fingerprint(root) + "\n")
+    training_record(model).write_text(json.dumps({"seconds": round(seconds, 1), "cpus": os.cpu_count()}) + "\n")
     size_mib = model.stat().st_size / 2**20
-    print(f"trained {model} in {time.monotonic() - started:.0f} s ({size_mib:.1f} MiB)", file=sys.stderr)
+    print(f"trained {model} in {seconds:.0f} s ({size_mib:.1f} MiB)", file=sys.stderr)
     return model

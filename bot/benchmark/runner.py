@@ -114,7 +114,9 @@ def training_time(model: Path, measure: bool, workdir: Path) -> dict[str, Any]:
             "seconds": seconds,
             "note": "measured: aftercare train --force (same model for both systems)",
         }
-    recorded = model.with_name(model.name.removesuffix(".tar.gz") + ".training.json")
+    from bot.assistant.training import training_record
+
+    recorded = training_record(model)
     if recorded.exists():
         try:
             seconds = float(json.loads(recorded.read_text())["seconds"])
