@@ -6,7 +6,11 @@ import os
 import sys
 from pathlib import Path
 
-from bot.assistant.runtime import DEFAULT_MODEL
+# Before anything imports TensorFlow (spaCy's thinc does when it is installed, and so does the
+# model code): its C++ start-up chatter is noise on a command line.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from bot.assistant.runtime import DEFAULT_MODEL  # noqa: E402
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -70,8 +74,6 @@ def _extensions():
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    # spaCy's thinc imports TensorFlow when it is installed; its C++ start-up chatter is noise here.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         args.func(args)
     except KeyboardInterrupt:
