@@ -23,6 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bot.assistant.runtime import DEFAULT_MODEL
 from bot.benchmark import messages, stats
 
 STAGES = (
@@ -224,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", type=Path, default=Path("models/aftercare.tar.gz"))
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--out", type=Path, default=Path("reports"))
     parser.add_argument("--turns", type=int, default=200, help="turns of the long conversation")
     parser.add_argument("--conversations", type=int, default=30, help="short conversations")

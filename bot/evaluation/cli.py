@@ -10,16 +10,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.assistant.runtime import DEFAULT_MODEL
+
 DEFAULT_OUT = Path("reports")
 CROSS_VALIDATION_DIR = "cross-validation"
-
-
-def _default_model() -> Path:
-    try:
-        from bot.assistant.runtime import DEFAULT_MODEL
-    except ImportError:  # the assistant package is still being written: same path
-        return Path("models/aftercare.tar.gz")
-    return DEFAULT_MODEL
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -35,7 +29,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         type=Path,
-        default=_default_model(),
+        default=DEFAULT_MODEL,
         help="trained model archive (default: %(default)s)",
     )
     parser.add_argument(

@@ -62,14 +62,18 @@ def test_options():
     assert cli.SYSTEM_CHOICES[args.systems] == ("service",)
 
 
-def test_standalone_parser_matches():
-    args = cli.build_parser().parse_args(["--quick"])
+def test_the_aftercare_command_has_bench():
+    from bot.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "--quick"])
     assert args.quick and args.func is cli.run
 
 
 def test_missing_model_exits_2(tmp_path, capsys):
+    from bot.cli import main
+
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["--model", str(tmp_path / "none.tar.gz"), "--out", str(tmp_path)])
+        main(["bench", "--model", str(tmp_path / "none.tar.gz"), "--out", str(tmp_path)])
     assert exit_info.value.code == 2
     assert "no trained model" in capsys.readouterr().err
 
