@@ -1,14 +1,17 @@
 """Database engine, sessions and migrations (SQLite by default, PostgreSQL by URL)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 Base = declarative_base()
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -62,6 +65,17 @@ def transaction(factory: sessionmaker) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+async def in_transaction(factory: sessionmaker, work: Callable[..., T], *args: Any) -> T:
+    """`work(session, *args)` as one transaction on a worker thread: database I/O stays off
+    the event loop that serves every conversation."""
+
+    def run() -> T:
+        with transaction(factory) as session:
+            return work(session, *args)
+
+    return await run_in_threadpool(run)
 
 
 def migrate(engine: sa.engine.Engine) -> None:

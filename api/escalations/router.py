@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.audit.service import RequestContext, request_context
 from api.context import AppContext
-from api.db import transaction
+from api.db import in_transaction, transaction
 from api.deps import Ctx
 from api.errors import ApiError
 from api.escalations import repository, service, stream
@@ -74,16 +74,10 @@ async def get_escalation(
     return await run_in_threadpool(view_escalation, ctx, actx, escalation.id)
 
 
-def _transition(ctx: AppContext, actx: RequestContext, action, *args) -> service.Transition:
-    with transaction(ctx.sessions) as session:
-        return action(
-            session, actx, *args
-        )  # commits the audit row even when the change was refused
-
-
 async def _apply(request: Request, ctx: AppContext, staff, action, *args) -> EscalationSummary:
     actx = request_context(request, staff.id, staff.role)
-    result = await run_in_threadpool(_transition, ctx, actx, action, *args)
+    # One transaction that commits the audit row even when the change was refused (409).
+    result = await in_transaction(ctx.sessions, action, actx, *args)
     if not result.ok:
         raise ApiError(409, result.problem, "invalid_transition")
     ctx.events.publish(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 
-from api.audit.service import RequestContext, request_context
-from api.context import AppContext
-from api.db import transaction
+from api.audit.service import request_context
+from api.db import in_transaction
 from api.deps import Ctx
 from api.errors import ApiError
 from api.ratelimit import client_address
@@ -22,16 +20,6 @@ _UNAUTHORIZED = {401: {"description": "No valid staff session"}}
 
 def _staff_out(staff: StaffPrincipal) -> StaffOut:
     return StaffOut(id=staff.id, name=staff.name, role=staff.role)
-
-
-def _login(ctx: AppContext, actx: RequestContext, body: LoginRequest) -> service.LoggedIn | None:
-    with transaction(ctx.sessions) as session:
-        return service.login(session, ctx.settings, actx, body.email, body.password)
-
-
-def _refused(ctx: AppContext, actx: RequestContext, email: str) -> None:
-    with transaction(ctx.sessions) as session:
-        service.login_refused(session, actx, email)
 
 
 @api_router.post(
@@ -49,18 +37,18 @@ async def create_session(
     """Log in. Sets the dashboard's session cookie and returns the same token for API clients."""
     actx = request_context(request)
     if not same_origin(request):  # login CSRF: another site logging the browser in
-        await run_in_threadpool(_refused, ctx, actx, body.email)
+        await in_transaction(ctx.sessions, service.login_refused, actx, body.email)
         raise ApiError(403, "cross-site login refused")
     limits = request.app.state.rate_limits
     # Per account (guessing one password) and per address (trying many accounts), PW-1 / RES-2.
     if not limits.hit("login", body.email.strip().lower()) or not limits.hit(
         "client", client_address(request)
     ):
-        await run_in_threadpool(_refused, ctx, actx, body.email)
+        await in_transaction(ctx.sessions, service.login_refused, actx, body.email)
         raise ApiError(
             429, "too many login attempts; please wait a minute", headers={"Retry-After": "60"}
         )
-    result = await run_in_threadpool(_login, ctx, actx, body)
+    result = await in_transaction(ctx.sessions, service.login, ctx.settings, actx, body.email, body.password)
     if result is None:
         raise ApiError(401, "e-mail or password is incorrect, or the account is disabled")
     set_session_cookie(response, ctx.settings, result.token)
@@ -79,11 +67,6 @@ async def read_session(ctx: Ctx, staff: CurrentStaff) -> SessionInfo:
     )
 
 
-def _logout(ctx: AppContext, actx: RequestContext, staff: StaffPrincipal) -> None:
-    with transaction(ctx.sessions) as session:
-        service.logout(session, actx, staff)
-
-
 @api_router.delete(
     "/session",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -92,7 +75,7 @@ def _logout(ctx: AppContext, actx: RequestContext, staff: StaffPrincipal) -> Non
 )
 async def delete_session(request: Request, ctx: Ctx, staff: CurrentStaff) -> Response:
     """Log out: the session ends server side at once, whichever way the token was sent."""
-    await run_in_threadpool(_logout, ctx, request_context(request, staff.id, staff.role), staff)
+    await in_transaction(ctx.sessions, service.logout, request_context(request, staff.id, staff.role), staff)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, ctx.settings)
     return response
