@@ -8,17 +8,13 @@ and resolves it with a note. AFTERCARE_UPDATE_SCREENSHOT=1 refreshes the README 
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from api.audit.models import AuditEvent
 from api.db import transaction
@@ -27,55 +23,16 @@ from api.identity import mint_patient_token
 from api.main import create_app
 from api.settings import Settings
 from api.staff.accounts import create_staff
+from bot.benchmark.servers import free_port
+from tests.e2e.live import LiveServer, fresh_page
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "aftercare.tar.gz"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EMAIL, PASSWORD = "nurse.e2e@clinic.test", "a long nurse passphrase"
 PATIENT = "demo-patient-0042"
 WARNING = "I have a fever of 39 and the biopsy site is bleeding through the dressing"
-CSP_WATCH = """window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__cspViolations.push(e.violatedDirective));"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """uvicorn in a thread: the browser needs real HTTP and a long-lived event stream."""
-
-    def __init__(self, app, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +52,7 @@ def server(tmp_path_factory, model_assistant):
         login_rate_limit="50/minute",
     )  # one nurse, many logins
     app = create_app(settings, assistant=model_assistant, load_assistant=False)
-    running = Server(app, port)
+    running = LiveServer(app, port)
     running.start()
     ctx = app.state.ctx
     with transaction(ctx.sessions) as session:
@@ -105,30 +62,13 @@ def server(tmp_path_factory, model_assistant):
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip("Debian's chromium is missing: run `make browser`")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser) -> Page:
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 800}
-    )  # a laptop; tablets get the same layout
-    context.add_init_script(CSP_WATCH)
-    page = context.new_page()
-    yield page
-    context.close()
+    with fresh_page(browser, 1280, 800) as page:  # a laptop; tablets get the same layout
+        yield page
 
 
-def patient_says(server: Server, text: str, patient_id: str = PATIENT) -> str | None:
+def patient_says(server: LiveServer, text: str, patient_id: str = PATIENT) -> str | None:
     headers = {"Authorization": f"Bearer {mint_patient_token(patient_id, server.settings)}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
         conversation = client.post("/api/v1/conversations").json()["conversation_id"]
@@ -139,7 +79,7 @@ def patient_says(server: Server, text: str, patient_id: str = PATIENT) -> str | 
         return response.json()["escalation_id"]
 
 
-def seed_callback_request(server: Server) -> None:
+def seed_callback_request(server: LiveServer) -> None:
     """A patient's earlier request to talk to a person (queued below clinical escalations)."""
     patient_says(server, "thanks, that helps", patient_id="demo-patient-0017")
     with transaction(server.ctx.sessions) as session:
@@ -159,7 +99,7 @@ def assert_accessible(page: Page) -> None:
     assert page.evaluate("window.__cspViolations") == []
 
 
-def log_in_with_the_keyboard(page: Page, server: Server) -> None:
+def log_in_with_the_keyboard(page: Page, server: LiveServer) -> None:
     page.goto(f"{server.url}/staff/")
     expect(page).to_have_url(f"{server.url}/staff/login")
     assert_accessible(page)

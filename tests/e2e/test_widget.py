@@ -11,71 +11,31 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from api.identity import mint_patient_token
 from api.main import create_app
 from api.settings import Settings
+from bot.benchmark.servers import free_port
 from bot.content import get_clinic
+from tests.e2e.live import LiveServer, fresh_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]  # chromium and the trained model
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STORAGE_KEY = "marrow-aftercare:conversation"
 REPLY_TIMEOUT_MS = 20_000
 LAUNCHER = "Aftercare questions"
 
 
 # --- servers ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ApiServer:
-    """uvicorn in a thread: the browser needs a real HTTP server, not a TestClient."""
-
-    def __init__(self, app, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        ready = httpx.get(f"{self.url}/readyz")
-        assert ready.status_code == 200, ready.text  # the real model, and the database
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
 
 def portal_handler(api_url: str, settings: Settings) -> type[BaseHTTPRequestHandler]:
@@ -118,8 +78,10 @@ def servers(tmp_path_factory, assistant):
         patient_rate_limit="1000/minute",  # every test is the same demo patient
         client_rate_limit="1000/minute",
     )
-    api = ApiServer(create_app(settings, assistant=assistant, load_assistant=False), api_port)
+    api = LiveServer(create_app(settings, assistant=assistant, load_assistant=False), api_port)
     api.start()
+    ready = httpx.get(f"{api.url}/readyz")
+    assert ready.status_code == 200, ready.text  # the real model, and the database
     portal = ThreadingHTTPServer(("127.0.0.1", portal_port), portal_handler(api.url, settings))
     threading.Thread(target=portal.serve_forever, daemon=True).start()
     yield {
@@ -135,31 +97,10 @@ def servers(tmp_path_factory, assistant):
 # --- browser ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip("Debian's chromium is missing: run `make browser`")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
-CSP_WATCH = """window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-                          (e) => window.__cspViolations.push(e.violatedDirective));"""
-
-
 @pytest.fixture
 def page(browser) -> Page:
-    """A fresh context per test: empty storage, as a new browser tab would have."""
-    context = browser.new_context(viewport={"width": 1000, "height": 720})
-    context.add_init_script(CSP_WATCH)
-    page = context.new_page()
-    yield page
-    context.close()
+    with fresh_page(browser, 1000, 720) as page:
+        yield page
 
 
 def open_chat(page: Page, url: str) -> None:
