@@ -141,13 +141,23 @@ def test_threshold_override() -> None:
     assert get_detector(37.5) is get_detector(37.5)
 
 
-def test_clinician_edits_to_the_rules_file_change_behaviour(tmp_path: Path) -> None:
+def _rules_with(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    """A copy of the shipped rules file with each (old, new) edit made once, as a clinician would."""
     text = DEFAULT_RULES.read_text(encoding="utf-8")
-    edited = text.replace("phrases: [swollen,", "phrases: [like a balloon, swollen,", 1)
-    edited = edited.replace("threshold_c: 38.0", "threshold_c: 37.5", 1)
-    assert edited != text
+    for old, new in edits:
+        assert old in text, f"the rules file no longer contains {old!r}"
+        text = text.replace(old, new, 1)
     rules = tmp_path / "warning_signs.yml"
-    rules.write_text(edited, encoding="utf-8")
+    rules.write_text(text, encoding="utf-8")
+    return rules
+
+
+def test_clinician_edits_to_the_rules_file_change_behaviour(tmp_path: Path) -> None:
+    rules = _rules_with(
+        tmp_path,
+        ("phrases: [swollen,", "phrases: [like a balloon, swollen,"),
+        ("threshold_c: 38.0", "threshold_c: 37.5"),
+    )
 
     message = "my hip looks like a balloon"
     assert get_detector().detect(message).signs == []
@@ -157,12 +167,11 @@ def test_clinician_edits_to_the_rules_file_change_behaviour(tmp_path: Path) -> N
 
 
 def test_idioms_and_number_phrases_come_from_the_rules_file(tmp_path: Path) -> None:
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
-    edited = text.replace("idioms: [", "idioms: [\n  pink lemonade,", 1)
-    edited = edited.replace("phrases: [confused,", "phrases: [awake for <n> nights, confused,", 1)
-    assert edited != text
-    rules = tmp_path / "warning_signs.yml"
-    rules.write_text(edited, encoding="utf-8")
+    rules = _rules_with(
+        tmp_path,
+        ("idioms: [", "idioms: [\n  pink lemonade,"),
+        ("phrases: [confused,", "phrases: [awake for <n> nights, confused,"),
+    )
 
     assert get_detector().detect("I had some pink lemonade").signs == ["redness"]
     assert get_detector().detect("he's been awake for 3 nights").signs == []
@@ -184,9 +193,7 @@ def test_a_fever_asked_about_with_a_number_is_decided_by_the_number(
 
 
 def test_malformed_rules_file_is_refused(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.yml"
-    bad.write_text(DEFAULT_RULES.read_text(encoding="utf-8").replace(
-        'preceding_negations: ["no",', "preceding_negations: [no,", 1), encoding="utf-8")
+    bad = _rules_with(tmp_path, ('preceding_negations: ["no",', "preceding_negations: [no,"))
     with pytest.raises(RulesError, match="quote no"):
         Detector(rules_path=bad)
 
