@@ -24,13 +24,17 @@ def fingerprint(root: Path = Path(".")) -> str:
     return digest.hexdigest()
 
 
+def _beside(model: Path, suffix: str) -> Path:
+    return model.with_name(model.name.removesuffix(".tar.gz") + suffix)
+
+
 def _stamp(model: Path) -> Path:
-    return model.with_name(model.name.removesuffix(".tar.gz") + ".fingerprint")
+    return _beside(model, ".fingerprint")
 
 
 def training_record(model: Path) -> Path:
     """Where the last training's duration is kept (read by `aftercare bench`)."""
-    return model.with_name(model.name.removesuffix(".tar.gz") + ".training.json")
+    return _beside(model, ".training.json")
 
 
 def is_current(model: Path = DEFAULT_MODEL, root: Path = Path(".")) -> bool:
@@ -48,7 +52,7 @@ def train(model: Path = DEFAULT_MODEL, force: bool = False, root: Path = Path(".
     prepare_runtime(threads=os.cpu_count())  # training is batch work: use every core
     from rasa.api import train as rasa_train
 
-    print("training the Rasa model (about 5-7 minutes on 2 cores)...", file=sys.stderr)
+    print("training the Rasa model (about 4-6 minutes on 2 cores)...", file=sys.stderr)
     started = time.monotonic()
     result = rasa_train(
         domain=str(root / "domain.yml"),
