@@ -22,14 +22,14 @@ help:  ## list the targets
 install: $(STAMP)  ## create .venv and install every dependency (idempotent)
 
 # One pip run resolves everything together, then pip check proves Rasa's pins still hold.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tools/pyproject.toml
 	@if [ -z "$(PYTHON310)" ]; then \
 		echo "error: Python 3.10 not found (Rasa 3.6 supports 3.8-3.10)." >&2; \
 		echo "       Install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10'." >&2; \
 		exit 1; fi
 	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON310)"; $(PYTHON310) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24,<25"
-	$(BIN)/python -m pip install --progress-bar off -e ".[dev]"
+	$(BIN)/python -m pip install --progress-bar off -e ".[dev]" -e ./tools
 	$(BIN)/python -m pip check
 	@touch $@
 

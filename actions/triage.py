@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import clinic_and_content, latest_intent, send
 from bot.content import describe_signs
-from bot.safety import Tier, get_detector
+from bot.triage import Tier, get_detector
 
 INFORM_TEMPERATURE = "inform_temperature"
 

@@ -11,7 +11,7 @@ from api.escalations.events import EventHub
 from api.escalations.spool import EscalationSpool
 from api.settings import Settings
 from bot.content import ClinicSettings, Content
-from bot.safety import Detector
+from bot.triage import Detector
 
 
 @dataclass

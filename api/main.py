@@ -18,7 +18,7 @@ from api.middleware import RequestMiddleware
 from api.ratelimit import RateLimits
 from api.settings import Settings, get_settings
 from bot.content import get_clinic, load_content
-from bot.safety import get_detector
+from bot.triage import get_detector
 
 log = logging.getLogger("aftercare.app")
 API_DESCRIPTION = """Marrow Aftercare: a triage assistant for patients after a bone marrow aspiration and biopsy.

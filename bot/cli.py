@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 # Before anything imports TensorFlow (spaCy's thinc does when it is installed, and so does the
@@ -28,7 +29,7 @@ def _shell(args: argparse.Namespace) -> None:
 
 def _detect(args: argparse.Namespace) -> None:
     """Show what the safety detector sees in one message (for clinicians reviewing rules)."""
-    from bot.safety import get_detector
+    from bot.triage import get_detector
 
     detection = get_detector().detect(args.text)
     for f in detection.findings:
@@ -59,17 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions():
-    """Subcommands owned by other packages (the API, staff accounts, evaluation)."""
-    registered = []
-    for module_name in ("api.cli", "bot.evaluation.cli", "bot.benchmark.cli"):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as error:
-            if error.name and module_name.startswith(error.name):
-                continue  # that package is not part of this build
-            raise
-        registered.append(module.register)
-    return registered
+    """Subcommands other distributions register under the `aftercare.commands` entry-point group:
+    the API (serve, accounts) from this project, benchmark and evaluation from the dev-only
+    tools in tools/. This package imports neither; a build without them simply lacks the verbs."""
+    return [entry.load() for entry in sorted(entry_points(group="aftercare.commands"), key=lambda e: e.name)]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,7 +19,7 @@ from api.conversations.schemas import MessageResult, Reply, Triage
 from api.db import transaction
 from api.escalations.service import event_payload, open_escalation
 from bot.content import describe_signs
-from bot.safety import Detection, Tier
+from bot.triage import Detection, Tier
 
 log = logging.getLogger("aftercare.conversations")
 

@@ -25,7 +25,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.content.clinic import get_clinic
-from bot.safety import Tier, get_detector
+from bot.triage import Tier, get_detector
 
 REPORT_INTENT = "report_warning_sign"
 SIGN_ENTITY = "warning_sign"

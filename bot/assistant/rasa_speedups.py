@@ -1,6 +1,6 @@
 """Two hot spots in Rasa 3.6 that cost more than the model, fixed without changing behaviour.
 
-Both were found by profiling a turn (pyinstrument, `python -m bot.benchmark.profile`). Each
+Both were found by profiling a turn (pyinstrument, `python -m aftercare_tools.benchmark.profile`). Each
 patch is installed once, keeps Rasa's own results and errors, and is marked so that loading a
 second agent does not wrap it again.
 """

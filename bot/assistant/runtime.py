@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.assistant.environment import prepare_runtime
-from bot.safety import Tier
+from bot.triage import Tier
 
 DEFAULT_MODEL = Path("models/aftercare.tar.gz")
 

@@ -2,7 +2,7 @@
 import pytest
 
 from bot.content import get_clinic
-from bot.safety import Tier
+from bot.triage import Tier
 
 SIGN_REPORTS = [
     ("fever", "I've got a temperature of 38.7 tonight", Tier.CALL_PROVIDER),

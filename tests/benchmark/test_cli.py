@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.benchmark import cli
-from bot.benchmark.runner import CpuMeter, Plan, busy_note
-from bot.benchmark.servers import (
+from aftercare_tools.benchmark import cli
+from aftercare_tools.benchmark.runner import CpuMeter, Plan, busy_note
+from aftercare_tools.benchmark.servers import (
     ServerProcess,
     cpu_seconds,
     cpu_seconds_precise,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.benchmark import messages
+from aftercare_tools.benchmark import messages
 
 
 def test_mix_has_about_forty_distinct_messages():

@@ -7,9 +7,9 @@ import itertools
 
 import pytest
 
-from bot.benchmark import phases
-from bot.benchmark.runner import Plan
-from bot.benchmark.targets import Outcome
+from aftercare_tools.benchmark import phases
+from aftercare_tools.benchmark.runner import Plan
+from aftercare_tools.benchmark.targets import Outcome
 
 
 class FakeTarget:

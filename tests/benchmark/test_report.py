@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.benchmark import report, stats
-from bot.benchmark.runner import Plan
+from aftercare_tools.benchmark import report, stats
+from aftercare_tools.benchmark.runner import Plan
 
 
 def _phase(p50, throughput, conversations=30, turns=8):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.benchmark import stats
+from aftercare_tools.benchmark import stats
 
 
 def test_percentile_interpolates_linearly_like_numpy():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from bot.assistant.training import training_record
-from bot.benchmark.runner import training_time
+from aftercare_tools.benchmark.runner import training_time
 
 
 def test_the_recorded_training_time_is_reported(tmp_path):

@@ -23,7 +23,7 @@ from api.identity import mint_patient_token
 from api.main import create_app
 from api.settings import Settings
 from api.staff.accounts import create_staff
-from bot.benchmark.servers import free_port
+from aftercare_tools.benchmark.servers import free_port
 from tests.e2e.live import LiveServer, fresh_page
 
 pytestmark = pytest.mark.browser

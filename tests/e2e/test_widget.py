@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect
 from api.identity import mint_patient_token
 from api.main import create_app
 from api.settings import Settings
-from bot.benchmark.servers import free_port
+from aftercare_tools.benchmark.servers import free_port
 from bot.content import get_clinic
 from tests.e2e.live import LiveServer, fresh_page
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from bot.evaluation.dataset import EvalCase
+from aftercare_tools.evaluation.dataset import EvalCase
 
 
 class FakeTier(enum.Enum):
-    """Same values as bot.safety.Tier."""
+    """Same values as bot.triage.Tier."""
 
     NONE = "none"
     CALL_PROVIDER = "call_provider"

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from bot.evaluation.dataset import (
+from aftercare_tools.evaluation.dataset import (
     CATEGORIES,
     DEFAULT_EVAL_SET,
     EMERGENCY_SIGNS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.evaluation.metrics import (
+from aftercare_tools.evaluation.metrics import (
     NO_TOPIC,
     Gate,
     Observation,
@@ -16,7 +16,7 @@ from bot.evaluation.metrics import (
     tier_rank,
     tier_value,
 )
-from bot.evaluation.runner import evaluate, latency_summary
+from aftercare_tools.evaluation.runner import evaluate, latency_summary
 
 from .fakes import FakeReply, FakeTier, ScriptedAssistant, case
 

@@ -8,11 +8,11 @@ import subprocess
 
 import pytest
 
-from bot.evaluation import cli, crossval
-from bot.evaluation import runner as runner_module
-from bot.evaluation.dataset import load_eval_set
-from bot.evaluation.metrics import Observation, RowResult, compute_metrics
-from bot.evaluation.report import failure_text, render_markdown, summary_text
+from aftercare_tools.evaluation import cli, crossval
+from aftercare_tools.evaluation import runner as runner_module
+from aftercare_tools.evaluation.dataset import load_eval_set
+from aftercare_tools.evaluation.metrics import Observation, RowResult, compute_metrics
+from aftercare_tools.evaluation.report import failure_text, render_markdown, summary_text
 
 from .fakes import FakeReply, FakeTier, ScriptedAssistant, case
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation.dataset import load_eval_set
-from bot.evaluation.metrics import EvalMetrics, Gate, compute_metrics
+from aftercare_tools.evaluation.dataset import load_eval_set
+from aftercare_tools.evaluation.metrics import EvalMetrics, Gate, compute_metrics
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def eval_assistant(request):
     try:
         return request.getfixturevalue("assistant")  # tests/conftest.py: loaded once per session
     except pytest.FixtureLookupError:
-        from bot.evaluation.runner import load_assistant
+        from aftercare_tools.evaluation.runner import load_assistant
 
         return load_assistant(MODEL)
 
@@ -38,7 +38,7 @@ def eval_assistant(request):
 @pytest.fixture(scope="session")
 def eval_metrics(eval_assistant) -> EvalMetrics:
     """Every held-out message through the full pipeline, each in a fresh conversation."""
-    from bot.evaluation.runner import evaluate
+    from aftercare_tools.evaluation.runner import evaluate
 
     return compute_metrics(evaluate(eval_assistant, load_eval_set(), progress=False), GATE)
 

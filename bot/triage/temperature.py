@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.safety.rules import Rules, load_rules
+from bot.triage.rules import Rules, load_rules
 
 _NUMBER = r"""(?<![\w.,/])(?<!\d:)             # not part of a date, time, fraction or longer number
     (?P<num>\d{2,3}(?:[.,]\d{1,2})?)        # 38 | 38.5 | 38,5 | 101.2

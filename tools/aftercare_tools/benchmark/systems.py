@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bot.benchmark.servers import (
+from aftercare_tools.benchmark.servers import (
     LOOPBACK,
     ServerProcess,
     StartupError,
@@ -19,9 +19,9 @@ from bot.benchmark.servers import (
     venv_bin,
     wait_until,
 )
-from bot.benchmark.targets import RasaTarget, ServiceTarget
+from aftercare_tools.benchmark.targets import RasaTarget, ServiceTarget
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the repository (tools/aftercare_tools/benchmark/ -> .)
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 FIRST_MESSAGE = "when can I take the bandage off"  # goes through a custom action
 RASA_CREDENTIALS = "rest:\n"  # what `rasa init` writes: the REST channel, nothing else

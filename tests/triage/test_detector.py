@@ -1,4 +1,4 @@
-"""Tests for the warning-sign detector (bot.safety): the labelled table, then the parts."""
+"""Tests for the warning-sign detector (bot.triage): the labelled table, then the parts."""
 from __future__ import annotations
 
 import logging
@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.safety import DEFAULT_RULES, Detection, Detector, Finding, RulesError, Tier, get_detector
-from bot.safety.model import STATUSES
-from bot.safety.rules import SIGN_NAMES
-from bot.safety.temperature import parse_temperatures
+from bot.triage import DEFAULT_RULES, Detection, Detector, Finding, RulesError, Tier, get_detector
+from bot.triage.model import STATUSES
+from bot.triage.rules import SIGN_NAMES
+from bot.triage.temperature import parse_temperatures
 
 CASES = yaml.safe_load(Path(__file__).with_name("detector_cases.yml").read_text(encoding="utf-8"))
 REPORTS = [c for c in CASES if c["signs"]]

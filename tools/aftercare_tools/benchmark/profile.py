@@ -1,6 +1,6 @@
 """Where a message's time goes in this service: an in-process stage breakdown and a profile.
 
-    python -m bot.benchmark.profile [--model M] [--turns 200] [--out reports]
+    python -m aftercare_tools.benchmark.profile [--model M] [--turns 200] [--out reports]
 
 Runs the real app (create_app + the trained agent) in this process through httpx's ASGI
 transport, no sockets: a sequential run of short conversations and one long conversation.
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.assistant.runtime import DEFAULT_MODEL
-from bot.benchmark import messages, stats
+from aftercare_tools.benchmark import messages, stats
 
 STAGES = (
     "detector",
@@ -221,7 +221,7 @@ async def _main(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.benchmark.profile",
+        prog="python -m aftercare_tools.benchmark.profile",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.evaluation.dataset import EvalCase
-from bot.evaluation.metrics import Observation, RowResult
+from aftercare_tools.evaluation.dataset import EvalCase
+from aftercare_tools.evaluation.metrics import Observation, RowResult
 
 
 class Responder(Protocol):

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.evaluation.dataset import SIGNS, TOPICS, EvalCase
+from aftercare_tools.evaluation.dataset import SIGNS, TOPICS, EvalCase
 
 TIER_RANK = {"none": 0, "call_provider": 1, "emergency": 2}
 NO_TOPIC = "(none)"  # confusion-matrix label for "no topic"

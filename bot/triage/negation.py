@@ -28,7 +28,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from bot.safety.components import CANDIDATES, TEMPERATURE
+from bot.triage.components import CANDIDATES, TEMPERATURE
 
 CLAUSE_PUNCT = {",", ";", ":", "-", "--", "—"}
 OBJECT_WORDS = {"the", "my", "his", "her", "its", "their", "any", "all", "that", "this"}

@@ -70,8 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Handler: exits 2 when it cannot run; with --strict, 1 when a target is missed."""
-    from bot.benchmark.report import summary_text, write_reports
-    from bot.benchmark.runner import Plan, run_benchmark
+    from aftercare_tools.benchmark.report import summary_text, write_reports
+    from aftercare_tools.benchmark.runner import Plan, run_benchmark
 
     model = Path(args.model)
     if not model.exists():

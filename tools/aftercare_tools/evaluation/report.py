@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.evaluation.dataset import SIGNS
-from bot.evaluation.metrics import EvalMetrics
+from aftercare_tools.evaluation.dataset import SIGNS
+from aftercare_tools.evaluation.metrics import EvalMetrics
 
 MARKDOWN = "eval.md"
 JSON = "eval.json"

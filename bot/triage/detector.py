@@ -17,11 +17,11 @@ from spacy.pipeline import Sentencizer
 from spacy.util import compile_suffix_regex
 
 # Importing these registers the pipeline factories with spaCy.
-from bot.safety import context as _context  # noqa: F401
-from bot.safety import negation as _negation  # noqa: F401
-from bot.safety.components import CANDIDATES, FEVERISH, RISK, TEMPERATURE, Candidate
-from bot.safety.model import BELOW_THRESHOLD, NEGATED, REPORTED, Detection, Finding, Tier
-from bot.safety.rules import DEFAULT_RULES, load_rules
+from bot.triage import context as _context  # noqa: F401
+from bot.triage import negation as _negation  # noqa: F401
+from bot.triage.components import CANDIDATES, FEVERISH, RISK, TEMPERATURE, Candidate
+from bot.triage.model import BELOW_THRESHOLD, NEGATED, REPORTED, Detection, Finding, Tier
+from bot.triage.rules import DEFAULT_RULES, load_rules
 
 MAX_CHARS = 5000  # longer input is cut: a chat message never needs more, and it bounds the work
 

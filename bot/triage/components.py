@@ -16,8 +16,8 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from bot.safety.rules import NUMBER, load_rules
-from bot.safety.temperature import reader_for
+from bot.triage.rules import NUMBER, load_rules
+from bot.triage.temperature import reader_for
 
 CANDIDATES = "aftercare_candidates"
 FEVERISH = "_feverish"  # pseudo-sign names for things that are not signs by themselves

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.benchmark import stats
+from aftercare_tools.benchmark import stats
 
 MIB = 2**20
 NAMES = {"service": "Service", "plain_rasa": "Plain Rasa"}
@@ -243,7 +243,7 @@ def _resources(result: dict, service: dict, rasa: dict, ratios: dict) -> list[st
         _row("Training time (s), same model for both", _num(training.get("seconds"), 0), "", ""),
         _row("Safety detector alone (messages/s)", _num(detector.get("messages_per_s"), 0), "", ""),
         "",
-        f"Training: {training.get('note', 'n/a')}. Detector: the `bot.safety` detector in the "
+        f"Training: {training.get('note', 'n/a')}. Detector: the `bot.triage` detector in the "
         f"benchmark process over the message mix for {_num(detector.get('seconds'), 1)} s "
         f"({detector.get('messages', 'n/a')} messages).",
         "",

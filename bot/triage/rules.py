@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from bot.safety.model import Tier
+from bot.triage.model import Tier
 
 DEFAULT_RULES = Path(__file__).with_name("warning_signs.yml")
 SIGN_NAMES = ("fever", "increasing_pain", "redness", "swelling", "bleeding", "drainage",

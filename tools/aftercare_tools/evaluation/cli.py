@@ -69,11 +69,11 @@ def evaluate_and_report(
     eval_set: Path | None = None,
     progress: bool = True,
 ) -> int:
-    from bot.evaluation import crossval
-    from bot.evaluation.dataset import DEFAULT_EVAL_SET, load_eval_set
-    from bot.evaluation.metrics import compute_metrics, result_row
-    from bot.evaluation.report import failure_text, summary_text, write_reports
-    from bot.evaluation.runner import evaluate, latency_summary, load_assistant
+    from aftercare_tools.evaluation import crossval
+    from aftercare_tools.evaluation.dataset import DEFAULT_EVAL_SET, load_eval_set
+    from aftercare_tools.evaluation.metrics import compute_metrics, result_row
+    from aftercare_tools.evaluation.report import failure_text, summary_text, write_reports
+    from aftercare_tools.evaluation.runner import evaluate, latency_summary, load_assistant
 
     eval_set = Path(eval_set or DEFAULT_EVAL_SET)
     cases = load_eval_set(eval_set)

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from bot.benchmark import messages, stats
-from bot.benchmark.targets import Outcome
+from aftercare_tools.benchmark import messages, stats
+from aftercare_tools.benchmark.targets import Outcome
 
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 

@@ -22,8 +22,8 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from bot.safety.components import CANDIDATES, TEMPERATURE, sentence_of
-from bot.safety.rules import load_rules
+from bot.triage.components import CANDIDATES, TEMPERATURE, sentence_of
+from bot.triage.rules import load_rules
 
 _MATCHED = ("recurrence", "hypothetical", "pseudo_hypothetical", "question_phrases",
             "assertions", "pseudo_assertions", "clause_breaks", "scope_ends", "question_starts",

@@ -2,7 +2,7 @@
 
 Default (interleaved): each system starts alone (cold start measured on an otherwise idle
 machine: the other is not running yet), then both stay up and take turns at a fine grain
-(see bot.benchmark.phases), so both meet the same background load; an idle server costs
+(see aftercare_tools.benchmark.phases), so both meet the same background load; an idle server costs
 next to no CPU. `--one-at-a-time`: run one system's phases, stop it, then the other's.
 """
 
@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.benchmark import messages, phases, stats
-from bot.benchmark.servers import StartupError, venv_bin
-from bot.benchmark.systems import ROOT, STARTERS, System
+from aftercare_tools.benchmark import messages, phases, stats
+from aftercare_tools.benchmark.servers import StartupError, venv_bin
+from aftercare_tools.benchmark.systems import ROOT, STARTERS, System
 
 SYSTEMS = ("service", "plain_rasa")
 
@@ -76,7 +76,7 @@ def _bar(total: int, label: str, enabled: bool) -> Any:
 def detector_throughput(seconds: float) -> dict[str, Any]:
     """The safety detector alone, in this process, over the message mix for about `seconds`."""
     from bot.content import get_clinic
-    from bot.safety import get_detector
+    from bot.triage import get_detector
 
     detector = get_detector(get_clinic().fever_threshold_c)
     for text in messages.MESSAGES:  # warm (lazy pipelines, caches of the rules)
