@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from bot.assistant.training import training_record
 from aftercare_tools.benchmark.runner import training_time
+from bot.assistant.training import training_record
 
 
 def test_the_recorded_training_time_is_reported(tmp_path):

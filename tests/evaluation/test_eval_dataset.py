@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
 
 from aftercare_tools.evaluation.dataset import (
     CATEGORIES,
-    DEFAULT_EVAL_SET,
     EMERGENCY_SIGNS,
     SIGNS,
-    TIERS,
-    TOPICLESS_CATEGORIES,
     TOPICS,
     TRICKY_CATEGORIES,
     EvalSetError,
     load_eval_set,
-    normalise_text,
     parse_eval_set,
     validate_case,
 )
 
 from .fakes import case
+
+REPO = Path(__file__).resolve().parents[2]
+RULES_FILE = REPO / "bot" / "triage" / "warning_signs.yml"
+NUMBER = re.compile(r"(?<![\d.,])(\d{2,3}(?:[.,]\d)?)(?!\d)")
 
 
 @pytest.fixture(scope="module")
@@ -58,48 +60,53 @@ def test_every_category_is_present(cases):
     assert set(CATEGORIES) <= {c.category for c in cases}
 
 
-def test_every_label_is_valid(cases):
-    problems = {c.id: validate_case(c) for c in cases}
-    assert {k: v for k, v in problems.items() if v} == {}
-    for c in cases:
-        assert c.expected_tier in TIERS
-        assert set(c.expected_signs) <= set(SIGNS)
-        assert c.expected_topic is None or c.expected_topic in TOPICS
+def test_the_signs_are_the_detectors_signs_with_its_tiers():
+    """The set labels exactly the signs the rules file defines, and its emergency signs are
+    the ones the rules escalate as emergencies: a renamed or added sign cannot go unmeasured."""
+    rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))["signs"]
+    assert set(SIGNS) == set(rules)
+    assert EMERGENCY_SIGNS == {sign for sign, rule in rules.items() if rule["tier"] == "emergency"}
 
 
-def test_tiers_follow_the_clinical_facts(cases):
-    for c in cases:
-        if c.category != "report":
-            assert (c.expected_tier, c.expected_signs) == ("none", ()), c.id
-        elif EMERGENCY_SIGNS & set(c.expected_signs):
-            assert c.expected_tier == "emergency", c.id
-        else:
-            assert c.expected_tier in ("call_provider", "emergency"), c.id
+def test_every_topic_is_one_the_model_can_answer():
+    """A topic is reported from an `ask_<topic>` intent: each labelled topic needs one in the domain."""
+    intents = set(yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))["intents"])
+    assert {f"ask_{topic}" for topic in TOPICS} <= intents
+
+
+def test_emergency_fevers_name_their_reason(cases):
+    """Only an emergency sign, or a fever on chemotherapy or with low counts (NICE CG151),
+    justifies the emergency tier."""
+    unjustified = [
+        c.id
+        for c in cases
+        if c.expected_tier == "emergency"
+        and not EMERGENCY_SIGNS & set(c.expected_signs)
+        and not any(word in c.text.lower() for word in ("chemo", "neutropen", "counts", "low white"))
+    ]
+    assert unjustified == []
     emergencies = [c for c in cases if c.expected_tier == "emergency"]
     assert len(emergencies) >= 5 * 12
 
 
-def test_topic_labels_by_category(cases):
+def _temperatures_c(text: str) -> list[float]:
+    """Numbers that read as a body temperature, in Celsius (Fahrenheit converted)."""
+    values = [float(v.replace(",", ".")) for v in NUMBER.findall(text)]
+    return [v if v <= 43.5 else (v - 32) * 5 / 9 for v in values if 34 <= v <= 43.5 or 93 <= v <= 110]
+
+
+def test_stated_temperatures_agree_with_the_fever_labels(cases):
+    """Below-threshold rows state only temperatures under the rules file's threshold; a fever
+    report that states temperatures reaches it."""
+    threshold = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))["fever"]["threshold_c"]
+    wrong = []
     for c in cases:
-        if c.category == "topic":
-            assert c.expected_topic in TOPICS, c.id
-        if c.category in TOPICLESS_CATEGORIES:
-            assert c.expected_topic is None, c.id
-
-
-def test_no_duplicate_ids_or_texts(cases):
-    ids = Counter(c.id for c in cases)
-    texts = Counter(normalise_text(c.text) for c in cases)
-    assert [i for i, n in ids.items() if n > 1] == []
-    assert [t for t, n in texts.items() if n > 1] == []
-
-
-def test_every_non_report_row_states_its_topic_explicitly():
-    """`expected_topic: null` must be written out, so a forgotten label cannot pass as null."""
-    document = yaml.safe_load(DEFAULT_EVAL_SET.read_text(encoding="utf-8"))
-    for row in document["messages"]:
-        if row["category"] != "report":
-            assert "expected_topic" in row, row["id"]
+        readings = _temperatures_c(c.text)
+        if c.category == "temperature_below_threshold" and not (readings and max(readings) < threshold):
+            wrong.append((c.id, readings))
+        if "fever" in c.expected_signs and readings and max(readings) < threshold - 0.05:
+            wrong.append((c.id, readings))
+    assert wrong == []
 
 
 def test_the_set_reads_like_real_patients(cases):
@@ -197,6 +204,8 @@ def test_parse_rejects_duplicates():
         parse_eval_set(_doc(GOOD, {**GOOD, "text": "hello"}))
     with pytest.raises(EvalSetError, match="repeats the text"):
         parse_eval_set(_doc(GOOD, {**GOOD, "id": "b", "text": "Hi!"}))
+    with pytest.raises(EvalSetError, match="repeats the text"):  # "it's" and "its" are one message
+        parse_eval_set(_doc({**GOOD, "text": "it's sore"}, {**GOOD, "id": "b", "text": "its SORE"}))
     with pytest.raises(EvalSetError, match="non-empty 'messages'"):
         parse_eval_set({"messages": []})
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from aftercare_tools.evaluation.dataset import load_eval_set
+from aftercare_tools.evaluation.dataset import load_eval_set, normalise_text
 
 REPO = Path(__file__).resolve().parents[2]
 ENTITY_MARKUP = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")  # [38.6](temperature) -> 38.6
@@ -20,8 +20,7 @@ RULE_LISTS = ("phrases", "exclude", "idioms")  # lists of whole phrases in warni
 
 
 def normalise(text: str) -> str:
-    text = ENTITY_MARKUP.sub(r"\1", text).casefold().replace("'", "").replace("\u2019", "")
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+    return normalise_text(ENTITY_MARKUP.sub(r"\1", text))
 
 
 def _yaml(path: Path):

@@ -157,8 +157,10 @@ def _check_unique(cases: Iterable[EvalCase]) -> None:
 
 
 def normalise_text(text: str) -> str:
-    """Lower case, letters and digits only: two rows differing only in spacing are duplicates."""
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+    """Case folded, apostrophes dropped ("it's" = "its"), other punctuation as spaces, spacing
+    collapsed: two messages equal after this are the same message."""
+    text = text.casefold().replace("'", "").replace("\u2019", "")
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
 
 
 def load_eval_set(path: Path = DEFAULT_EVAL_SET) -> list[EvalCase]:
