@@ -1,13 +1,16 @@
-"""Where a message's time goes in this service: an in-process stage breakdown and a profile.
+"""Where a message's time goes in the assistant: an in-process stage breakdown and a profile.
 
     python -m aftercare_tools.benchmark.profile [--model M] [--turns 200] [--out reports]
 
-Runs the real app (create_app + the trained agent) in this process through httpx's ASGI
-transport, no sockets: a sequential run of short conversations and one long conversation.
-Each stage is timed by wrapping it (detector, the agent's tracker fetch, NLU parse, policy
-prediction, actions, tracker save; the database transaction), and pyinstrument profiles both
-runs (bench_profile_short.html, bench_profile_long.html). A diagnostic, not a benchmark:
-the wrappers and the profiler add a little overhead.
+Loads the trained model through the public Assistant (bot.assistant.runtime) and runs, in
+this process, what the service runs for each patient message: the safety detector, then the
+assistant. A sequential run of short conversations and one long conversation (shown to Rasa
+in windows of --window-turns turns, as the service does). Each stage is timed by wrapping it
+(detector, the agent's tracker fetch, NLU parse, policy prediction, actions, tracker save),
+and pyinstrument profiles both runs (bench_profile_short.html, bench_profile_long.html).
+A diagnostic, not a benchmark: the wrappers and the profiler add a little overhead. The HTTP
+layer and the service's database transaction are not in it; `aftercare bench` measures the
+service end to end through its HTTP API.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import os
 import sys
 import tempfile
 import time
@@ -23,8 +25,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bot.assistant.runtime import DEFAULT_MODEL
 from aftercare_tools.benchmark import messages, stats
+from bot.assistant.runtime import DEFAULT_MODEL
 
 STAGES = (
     "detector",
@@ -34,9 +36,9 @@ STAGES = (
     "actions",
     "tracker_save",
     "agent_total",
-    "persist_db",
-    "request_total",
+    "turn_total",
 )
+RASA_WINDOW_TURNS = 20  # the service shows Rasa a conversation in windows of this many turns
 
 
 class Timings:
@@ -87,13 +89,10 @@ class _TimedDetector:
         return getattr(self._inner, name)
 
 
-def instrument(app: Any, timings: Timings) -> None:
-    """Wrap each stage of a message in timers (instance attributes only; no file changes)."""
-    import api.conversations.service as service
-
-    ctx = app.state.ctx
-    ctx.detector = _TimedDetector(ctx.detector, timings)
-    processor = ctx.assistant.agent.processor
+def instrument(assistant: Any, detector: Any, timings: Timings) -> Any:
+    """Wrap each stage of a message in timers (instance attributes only; no file changes).
+    Returns the timed detector."""
+    processor = assistant.agent.processor
     for attr, name in (
         ("fetch_tracker_and_update_session", "tracker_fetch"),
         ("parse_message", "nlu_parse"),
@@ -102,40 +101,26 @@ def instrument(app: Any, timings: Timings) -> None:
     ):
         setattr(processor, attr, _timed_async(timings, name, getattr(processor, attr)))
     processor._predict_next_with_tracker = _timed_sync(timings, "policy_predict", processor._predict_next_with_tracker)
-    ctx.assistant.respond = _timed_async(timings, "agent_total", ctx.assistant.respond)
-    if not hasattr(service, "_original_persist"):
-        service._original_persist = service._persist
-    service._persist = _timed_sync(timings, "persist_db", service._original_persist)
+    assistant.respond = _timed_async(timings, "agent_total", assistant.respond)
+    return _TimedDetector(detector, timings)
 
 
-async def _drive(app: Any, scripts: list[list[str]], timings: Timings, profiler: Any) -> None:
-    import httpx
-
-    from api.identity import mint_patient_token
-
-    settings = app.state.ctx.settings
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-        for index, script in enumerate(scripts):
-            headers = {"Authorization": f"Bearer {mint_patient_token(f'profile-{index}', settings)}"}
-            created = await client.post("/api/v1/conversations", headers=headers)
-            created.raise_for_status()
-            conversation = created.json()["conversation_id"]
-            for text in script:
-                timings.current.clear()
-                if profiler:
-                    profiler.start()
-                started = timings.clock()
-                response = await client.post(
-                    f"/api/v1/conversations/{conversation}/messages",
-                    json={"text": text},
-                    headers=headers,
-                )
-                timings.add("request_total", (timings.clock() - started) * 1000)
-                if profiler:
-                    profiler.stop()
-                response.raise_for_status()
-                timings.close_turn()
+async def _drive(
+    assistant: Any, detector: Any, scripts: list[list[str]], timings: Timings, profiler: Any, window: int, salt: str
+) -> None:
+    """Each message as the service handles it: the detector first, then the assistant."""
+    for index, script in enumerate(scripts):
+        for turn, text in enumerate(script):
+            timings.current.clear()
+            if profiler:
+                profiler.start()
+            started = timings.clock()
+            detector.detect(text)
+            await assistant.respond(f"profile-{salt}-{index}.{turn // window}", text)
+            timings.add("turn_total", (timings.clock() - started) * 1000)
+            if profiler:
+                profiler.stop()
+            timings.close_turn()
 
 
 def _table(title: str, rows: list[dict[str, float]]) -> str:
@@ -164,49 +149,45 @@ def _by_bucket(rows: list[dict[str, float]]) -> str:
 async def _main(args: argparse.Namespace) -> None:
     from pyinstrument import Profiler
 
-    from api.main import create_app
-    from api.settings import Settings
-    from api.tracker_store import build_tracker_store
     from bot.assistant.runtime import Assistant
+    from bot.triage import get_detector
 
-    tmp = Path(tempfile.mkdtemp(prefix="aftercare-profile-"))
-    url = f"sqlite:///{tmp}/profile.db"
-    settings = Settings(
-        database_url=url,
-        model_path=args.model,
-        patient_rate_limit="100000/minute",
-        client_rate_limit="100000/minute",
-        log_level="WARNING",
-    )
-    tracker_store = build_tracker_store(url) if args.tracker_store == "sql" else None
+    tracker_store = None
+    if args.tracker_store == "sql":
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        tmp = Path(tempfile.mkdtemp(prefix="aftercare-profile-"))
+        tracker_store = SQLTrackerStore(dialect="sqlite", db=str(tmp / "trackers.db"))
     started = time.perf_counter()
     assistant = Assistant.load(args.model, tracker_store=tracker_store)
     print(
         f"agent loaded in {time.perf_counter() - started:.1f} s "
-        f"(tracker store: {type(assistant.agent.tracker_store).__name__} -> {args.tracker_store})",
+        f"(tracker store: {type(assistant.agent.tracker_store).__name__})",
         file=sys.stderr,
     )
-    app = create_app(settings, assistant=assistant)
     timings = Timings()
     if args.cpu:
         timings.clock = time.thread_time
-    instrument(app, timings)
+    detector = instrument(assistant, get_detector(), timings)
     args.out.mkdir(parents=True, exist_ok=True)
-    async with app.router.lifespan_context(app):
-        await _drive(app, messages.conversations(3, 5, salt="profile-warmup"), timings, None)
-        timings.rows.clear()
 
-        profiler = Profiler(async_mode="disabled")
-        await _drive(app, messages.conversations(args.conversations, 8, salt="sequential"), timings, profiler)
-        short_rows, timings.rows = timings.rows, []
-        (args.out / "bench_profile_short.html").write_text(profiler.output_html())
-        short_text = profiler.output_text(unicode=False, color=False, show_all=False)
+    async def drive(scripts: list[list[str]], profiler: Any, salt: str) -> None:
+        await _drive(assistant, detector, scripts, timings, profiler, args.window_turns, salt)
 
-        profiler = Profiler(async_mode="disabled")
-        await _drive(app, [messages.long_conversation(args.turns)], timings, profiler)
-        long_rows = timings.rows
-        (args.out / "bench_profile_long.html").write_text(profiler.output_html())
-        long_text = profiler.output_text(unicode=False, color=False, show_all=False)
+    await drive(messages.conversations(3, 5, salt="profile-warmup"), None, "warmup")
+    timings.rows.clear()
+
+    profiler = Profiler(async_mode="disabled")
+    await drive(messages.conversations(args.conversations, 8, salt="sequential"), profiler, "short")
+    short_rows, timings.rows = timings.rows, []
+    (args.out / "bench_profile_short.html").write_text(profiler.output_html())
+    short_text = profiler.output_text(unicode=False, color=False, show_all=False)
+
+    profiler = Profiler(async_mode="disabled")
+    await drive([messages.long_conversation(args.turns)], profiler, "long")
+    long_rows = timings.rows
+    (args.out / "bench_profile_long.html").write_text(profiler.output_html())
+    long_text = profiler.output_text(unicode=False, color=False, show_all=False)
 
     unit = "thread CPU time" if args.cpu else "wall time"
     print(_table(f"short conversations ({args.conversations} x 8 turns), per message, {unit}", short_rows))
@@ -233,7 +214,15 @@ def main(argv: list[str] | None = None) -> None:
         "--tracker-store",
         choices=("sql", "memory"),
         default="sql",
-        help="sql: the service's store (default); memory: Rasa's in-memory store",
+        help="sql: Rasa's SQL tracker store on a temporary SQLite file (default; Rasa's own "
+        "SQLite settings, so tracker stages can be slower than the service's tuned store); "
+        "memory: Rasa's in-memory store",
+    )
+    parser.add_argument(
+        "--window-turns",
+        type=int,
+        default=RASA_WINDOW_TURNS,
+        help="turns per Rasa tracker window in the long conversation (default: %(default)s, as the service)",
     )
     parser.add_argument(
         "--cpu",
@@ -244,7 +233,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.model.exists():
         sys.exit(f"error: no trained model at {args.model}")
-    os.environ.setdefault("AFTERCARE_LOG_LEVEL", "WARNING")
     asyncio.run(_main(args))
 
 

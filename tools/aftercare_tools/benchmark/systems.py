@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 
 from aftercare_tools.benchmark.servers import (
     LOOPBACK,
@@ -67,11 +69,35 @@ def _http_ok(url: str) -> bool:
     return httpx.get(url, timeout=2.0).status_code == 200
 
 
-def _mint(patient_id: str) -> str:
-    from api.identity import mint_patient_token
-    from api.settings import Settings
+@dataclass(frozen=True)
+class BenchPortal:
+    """The benchmark plays the patient portal: the service is started trusting this run's own
+    HS256 key, issuer and audience (its documented AFTERCARE_PATIENT_TOKEN_* settings), and
+    each conversation gets a token signed with it, as a portal back end would mint one."""
 
-    return mint_patient_token(patient_id, Settings(), lifetime_seconds=900)
+    key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    issuer: str = "aftercare-bench"
+    audience: str = "marrow-aftercare"
+    lifetime_seconds: int = 900  # the service's maximum; a bench run per token is far shorter
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "AFTERCARE_PATIENT_TOKEN_HS256_KEYS": self.key,
+            "AFTERCARE_PATIENT_TOKEN_ISSUER": self.issuer,
+            "AFTERCARE_PATIENT_TOKEN_AUDIENCE": self.audience,
+        }
+
+    def mint(self, patient_id: str) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": patient_id,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.lifetime_seconds,
+        }
+        return jwt.encode(claims, self.key, algorithm="HS256")
 
 
 async def _first_reply(target: Any, deadline: float, servers: list[ServerProcess]) -> tuple[float, str]:
@@ -98,8 +124,10 @@ def start_service(model: Path, workdir: Path, timeout: float) -> System:
     """`aftercare serve` on a fresh SQLite file. Cold start: spawn -> GET /readyz 200."""
     port = free_port()
     base = f"http://{LOOPBACK}:{port}"
+    portal = BenchPortal()
     env = {
         **os.environ,
+        **portal.environment(),
         "AFTERCARE_DATABASE_URL": f"sqlite:///{workdir}/bench.db",
         "AFTERCARE_MODEL_PATH": str(model),
         "AFTERCARE_SPOOL_PATH": str(workdir / "escalation-spool.jsonl"),
@@ -113,7 +141,7 @@ def start_service(model: Path, workdir: Path, timeout: float) -> System:
         workdir / "service.log",
         cwd=ROOT,
     )
-    system = System("service", ServiceTarget(base, _mint), [server])
+    system = System("service", ServiceTarget(base, portal.mint), [server])
     server.start()
     try:
         ready = wait_until(lambda: _http_ok(f"{base}/readyz"), [server], timeout)
