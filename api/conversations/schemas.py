@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, StrictStr, validator
 
+from bot.content.sources import source_links
+
 TriageLevel = Literal["emergency", "call_provider", "none"]
 
 
@@ -22,12 +24,25 @@ class ConversationCreated(BaseModel):
     conversation_id: str
 
 
+class SourceLink(BaseModel):
+    id: str
+    name: str
+    url: str | None = Field(None, description="The page, when a reviewer has checked its address.")
+
+
 class Reply(BaseModel):
     text: str
     kind: str | None = None
     sources: list[str] = []
+    source_links: list[SourceLink] = Field(
+        [], description="`sources` as readable names and links, for display (filled from the ids)."
+    )
     buttons: list[dict] = []
     phone: str | None = Field(None, description="Number to call, on call-provider and emergency replies.")
+
+    @validator("source_links", always=True)
+    def _links_for_the_sources(cls, links: list[SourceLink], values: dict) -> list[SourceLink]:
+        return links or [SourceLink(**link) for link in source_links(values.get("sources", []))]
 
 
 class Triage(BaseModel):
