@@ -4,6 +4,10 @@ A portal page loads /widget/widget.js with a plain <script src> from this origin
 scripts and stylesheets need no CORS. The widget's calls to /api/v1 are cross-origin from the
 portal, so they go through CORSMiddleware, which allows only the configured portal origins
 (CORS-1). Our own pages carry no inline script or style, so the strict CSP (HDR-1) holds.
+
+/widget/config.json is what the widget needs when a message cannot be sent: the clinic's
+number, the emergency number, and the emergency signs' words from warning_signs.yml. It is
+public and the same for every patient (no token, nothing about anyone).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from api.deps import Ctx
 from api.errors import ApiError
 from api.identity import mint_patient_token
+from bot.triage import Tier
+from bot.triage.rules import Rules
 
 STATIC = Path(__file__).with_name("static")
 DEMO_PATIENT_ID = "demo-patient"
@@ -29,9 +35,10 @@ _DEMO_FILES = {
     "portal.js": "text/javascript; charset=utf-8",
     "portal.css": "text/css; charset=utf-8",
 }
+_CROSS_ORIGIN = {"Cross-Origin-Resource-Policy": "cross-origin"}  # portals that send COEP may still load it
 _ASSET_HEADERS = {
     "Cache-Control": "no-cache",  # revalidate: a widget fix reaches every portal at once
-    "Cross-Origin-Resource-Policy": "cross-origin",  # portals that send COEP may still load it
+    **_CROSS_ORIGIN,
 }
 _NOT_FOUND = "Not Found"  # the same words as an unknown route: a disabled demo reveals nothing
 
@@ -43,6 +50,26 @@ def _file(folder: Path, name: str, allowed: dict[str, str]) -> FileResponse:
     if media_type is None:
         raise ApiError(404, _NOT_FOUND)
     return FileResponse(folder / name, media_type=media_type, headers=_ASSET_HEADERS)
+
+
+def emergency_terms(rules: Rules) -> dict[str, list]:
+    """The emergency signs' phrases and word pairs, for the widget's plain matching (no spaCy)."""
+    signs = [sign for sign in rules.signs.values() if sign.tier is Tier.EMERGENCY]
+    phrases = sorted({p for sign in signs for p in sign.phrases if "<n>" not in p})
+    pairs = [[list(near.words), [w for w in near.with_ if "<n>" not in w]] for sign in signs for near in sign.near]
+    return {"phrases": phrases, "pairs": pairs}
+
+
+@router.get("/widget/config.json")  # before /widget/{name}, which would take the name
+async def widget_config(ctx: Ctx) -> JSONResponse:
+    clinic = ctx.clinic
+    config = {
+        "clinic_name": clinic.clinic_name,
+        "clinic_phone": clinic.phone_now(),  # day line or after-hours line, as now
+        "emergency_number": clinic.emergency_number,
+        "emergency_terms": emergency_terms(ctx.detector.rules),
+    }
+    return JSONResponse(config, headers={"Cache-Control": "no-store", **_CROSS_ORIGIN})
 
 
 @router.get("/widget/{name}")
