@@ -125,6 +125,11 @@ def replies(page: Page):
     return page.locator(".ma-msg--assistant")
 
 
+def screenshot_path(name: str, tmp_path: Path) -> Path:
+    """AFTERCARE_UPDATE_SCREENSHOT=1 refreshes the README's pictures of the widget in docs/."""
+    return (ROOT / "docs" if os.environ.get("AFTERCARE_UPDATE_SCREENSHOT") else tmp_path) / name
+
+
 def storage(page: Page) -> dict:
     return page.evaluate("""async () => ({
         local: Object.assign({}, localStorage),
@@ -405,13 +410,7 @@ def test_axe_finds_no_serious_or_critical_violations(page, servers, tmp_path):
     send(page, "I have a fever of 38.6")
     expect(page.get_by_role("alert")).not_to_be_empty(timeout=REPLY_TIMEOUT_MS)
     wait_until_delivered(page)
-    # AFTERCARE_UPDATE_SCREENSHOT=1 refreshes the README's picture of the widget.
-    shot = (
-        ROOT / "docs" / "widget.png"
-        if os.environ.get("AFTERCARE_UPDATE_SCREENSHOT")
-        else tmp_path / "widget.png"
-    )
-    page.screenshot(path=str(shot))
+    page.screenshot(path=str(screenshot_path("widget.png", tmp_path)))
     page.route("**/messages", lambda route: route.abort())  # a failed message and its Retry too
     send(page, "Is this normal?")
     expect(page.get_by_role("button", name="Retry sending this message")).to_be_visible(
@@ -430,3 +429,181 @@ def test_the_demo_page_runs_under_the_strict_csp(page, servers):
     send(page, "I have a fever of 38.6")
     expect(page.get_by_role("alert")).not_to_be_empty(timeout=REPLY_TIMEOUT_MS)
     assert page.evaluate("window.__cspViolations") == []
+
+
+# --- issue 12: banner after reload, phones, failed sends, sources, phone links, greeting ------
+
+DESKTOP, PHONE, SMALL_PHONE = (1280, 800), (390, 844), (320, 568)
+VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE, SMALL_PHONE], ids=lambda v: f"{v[0]}x{v[1]}")
+
+
+@pytest.fixture
+def sized_page(browser, viewport) -> Page:
+    with fresh_page(browser, *viewport) as page:
+        yield page
+
+
+def tel(number: str) -> str:
+    return "tel:" + re.sub(r"[^0-9+]", "", number)
+
+
+def clinic_numbers() -> set[str]:
+    """The day line or the after-hours line: which one depends on the clock."""
+    clinic = get_clinic()
+    return {clinic.clinic_phone_day, clinic.clinic_phone_after_hours}
+
+
+def reopen_after_reload(page: Page) -> None:
+    page.reload()
+    page.get_by_role("button", name=LAUNCHER).click()
+    expect(page.locator(".ma-msg--patient")).not_to_have_count(0)
+
+
+def test_a_reload_brings_the_call_now_banner_back(page, servers):
+    open_chat(page, servers["demo"])
+    send(page, "I have a fever of 38.6")
+    expect(page.get_by_role("alert")).to_contain_text("Call your care team now", timeout=REPLY_TIMEOUT_MS)
+    reopen_after_reload(page)
+    banner = page.get_by_role("alert")
+    expect(banner).to_contain_text("Call your care team now")
+    assert banner.get_by_role("link").get_attribute("href") in {tel(n) for n in clinic_numbers()}
+
+
+def test_a_reload_never_downgrades_an_emergency_banner(page, servers):
+    open_chat(page, servers["demo"])
+    send(page, "I am short of breath")
+    send(page, "I have a fever of 38.6")  # a lesser warning after the emergency
+    wait_until_delivered(page)
+    reopen_after_reload(page)
+    banner = page.get_by_role("alert")
+    expect(banner).to_contain_text("This may be an emergency")
+    expect(banner.get_by_role("link")).to_have_attribute("href", tel(get_clinic().emergency_number))
+
+
+@VIEWPORTS
+def test_the_latest_reply_stays_in_view_under_the_emergency_banner(sized_page, servers, viewport, tmp_path):
+    page = sized_page
+    width, height = viewport
+    open_chat(page, servers["demo"])
+    send(page, "How long will the soreness last?")
+    wait_until_delivered(page)
+    send(page, "I am short of breath")
+    expect(page.get_by_role("alert")).to_contain_text("This may be an emergency", timeout=REPLY_TIMEOUT_MS)
+    wait_until_delivered(page)
+    log = page.get_by_role("log").bounding_box()
+    panel = page.get_by_role("dialog").bounding_box()
+    if width <= 480:  # phones: the panel is the whole screen, the log at least 40% of it
+        assert (panel["x"], panel["y"], panel["width"], panel["height"]) == (0, 0, width, height)
+        assert log["height"] >= 0.4 * height, log
+    else:
+        assert log["height"] >= 0.4 * panel["height"], (log, panel)
+    expect(replies(page).last).to_be_in_viewport()  # not scrolled away, not under the banner
+    expect(page.get_by_role("alert").get_by_role("link")).to_be_in_viewport()
+    expect(page.get_by_label("Your message")).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Send")).to_be_in_viewport()
+    if viewport == PHONE:
+        page.screenshot(path=str(screenshot_path("widget-phone.png", tmp_path)))
+    serious = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+    page.get_by_role("button", name="Close chat").click()  # the launcher, hidden while full-screen,
+    expect(page.get_by_role("button", name=LAUNCHER)).to_be_focused()  # is back, with focus
+
+
+@VIEWPORTS
+def test_a_failed_send_says_whom_to_call(sized_page, servers):
+    page = sized_page
+    clinic = get_clinic()
+    page.route("**/messages", lambda route: route.abort())
+    open_chat(page, servers["demo"])
+    send(page, "my hip is bleeding a bit")  # a report: the clinic's number, not the emergency one
+    report = page.locator(".ma-msg--patient").last
+    expect(report.get_by_role("button", name="Retry sending this message")).to_be_visible(timeout=10_000)
+    clinic_link = report.get_by_role("link", name=re.compile(r"\+"))
+    assert clinic_link.inner_text() in clinic_numbers()
+    assert clinic_link.get_attribute("href") == tel(clinic_link.inner_text())
+    expect(report).to_contain_text(clinic.clinic_name)
+    expect(report.get_by_role("link", name=clinic.emergency_number, exact=True)).to_have_count(0)
+    expect(clinic_link).to_be_in_viewport()
+
+    send(page, "I can't breathe properly")  # emergency words: the emergency number as well
+    emergency = page.locator(".ma-msg--patient").last
+    expect(emergency.get_by_role("button", name="Retry sending this message")).to_be_visible(timeout=10_000)
+    link = emergency.get_by_role("link", name=clinic.emergency_number, exact=True)
+    expect(link).to_have_attribute("href", tel(clinic.emergency_number))
+    expect(emergency.get_by_role("link", name=re.compile(r"\+"))).to_have_count(1)  # and the clinic
+    expect(link).to_be_in_viewport()
+
+
+def test_a_failed_question_still_shows_the_clinic_number_and_goes_once_sent(page, servers):
+    blocked = {"on": True}
+    page.route("**/messages", lambda route: route.abort() if blocked["on"] else route.continue_())
+    open_chat(page, servers["demo"])
+    send(page, "Can I go back to work tomorrow?")
+    message = page.locator(".ma-msg--patient").last
+    expect(message.get_by_role("button", name="Retry sending this message")).to_be_visible(timeout=10_000)
+    expect(message.get_by_role("link")).to_have_count(1)  # every failed send: the clinic's number
+    blocked["on"] = False
+    message.get_by_role("button", name="Retry sending this message").click()
+    expect(replies(page)).not_to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+    expect(message.get_by_role("link")).to_have_count(0)  # sent after all: the reply takes over
+
+
+def test_answers_show_their_sources_by_name_with_links(page, servers):
+    open_chat(page, servers["demo"])
+    send(page, "How long will the soreness last?")
+    expect(replies(page)).not_to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+    sources = replies(page).first.locator(".ma-sources")
+    expect(sources).to_contain_text("Sources: MedlinePlus")
+    assert not re.search(r"\b[A-Z]{4,}\b", sources.inner_text()), sources.inner_text()  # no bare ids
+    link = sources.get_by_role("link", name=re.compile("MedlinePlus"))
+    assert link.get_attribute("href").startswith("https://medlineplus.gov/")
+    assert (link.get_attribute("target"), link.get_attribute("rel")) == ("_blank", "noopener noreferrer")
+
+
+def test_phone_numbers_in_answers_are_tel_links(page, servers):
+    open_chat(page, servers["demo"])
+    send(page, "How long will the soreness last?")  # the answer ends with the clinic's number
+    expect(replies(page)).not_to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+    link = replies(page).first.locator(".ma-text").get_by_role("link")
+    expect(link).to_have_count(1)
+    assert link.inner_text() in clinic_numbers()
+    assert link.get_attribute("href") == tel(link.inner_text())
+    send(page, "I am short of breath")  # the emergency reply names the emergency number
+    expect(page.get_by_role("alert")).to_contain_text("This may be an emergency", timeout=REPLY_TIMEOUT_MS)
+    wait_until_delivered(page)
+    emergency = replies(page).last.locator(".ma-text").get_by_role("link", name=get_clinic().emergency_number)
+    expect(emergency.first).to_have_attribute("href", tel(get_clinic().emergency_number))
+
+
+def test_reply_text_is_never_parsed_as_html(page, servers):
+    markup = '<img src=x onerror="window.__owned=1"> call +1-555-0100'
+    reply = {"text": markup, "kind": "answer", "sources": [], "phone": None, "buttons": [],
+             "source_links": [{"id": "X", "name": "<b>bold</b>", "url": "javascript:alert(1)"}]}
+    page.route("**/messages", lambda route: route.fulfill(json={
+        "conversation_id": "x", "replies": [reply], "topic": None,
+        "triage": {"level": "none", "signs": []}, "escalation_id": None, "answered_by": "assistant"}))
+    open_chat(page, servers["demo"])
+    send(page, "Hello")
+    expect(replies(page).first).to_contain_text('<img src=x onerror="window.__owned=1"> call')
+    expect(replies(page).first.locator("img, b")).to_have_count(0)
+    expect(replies(page).first.get_by_role("link", name="+1-555-0100")).to_have_attribute("href", "tel:+15550100")
+    expect(replies(page).first.locator(".ma-sources a")).to_have_count(0)  # no javascript: links
+    assert page.evaluate("window.__owned") is None
+
+
+def test_a_new_conversation_opens_with_three_suggested_questions(page, servers):
+    open_chat(page, servers["demo"])
+    greeting = page.locator(".ma-greeting")
+    expect(greeting).to_contain_text("Hello")
+    suggestions = greeting.get_by_role("button")
+    expect(suggestions).to_have_text(
+        ["When can I shower?", "What pain medicine can I take?", "What warning signs should I watch for?"]
+    )
+    suggestions.first.click()
+    expect(page.locator(".ma-msg--patient")).to_have_text(re.compile("When can I shower?"))
+    expect(replies(page)).not_to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+    expect(replies(page).first).to_contain_text("shower")  # sent as a normal message: the real answer
+    expect(greeting.get_by_role("button")).to_have_count(0)  # used once
+    expect(page.get_by_label("Your message")).to_be_focused()
+    reopen_after_reload(page)  # an ongoing conversation is shown again, without the greeting
+    expect(page.locator(".ma-greeting")).to_have_count(0)

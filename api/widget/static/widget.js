@@ -11,6 +11,10 @@
  * Privacy (WEB-1): the transcript lives only in the page; the one thing stored is the
  * conversation id, in sessionStorage, and logout() removes it. Tokens stay in memory.
  * Server text is always set with textContent, never parsed as HTML.
+ *
+ * When a message cannot be sent, the widget shows the clinic's number (and the emergency number
+ * if the unsent text has an emergency sign's words) from /widget/config.json, fetched when the
+ * chat opens: public, the same for every patient, kept in memory only.
  */
 (function () {
   "use strict";
@@ -20,6 +24,13 @@
   const ASSET_BASE = SCRIPT ? new URL(".", SCRIPT.src).href : null;
   const RANK = { none: 0, call_provider: 1, emergency: 2 };
   const RETRY_DELAY_MS = 1500;
+  const CONFIG_MAX_AGE_MS = 10 * 60 * 1000; // the clinic's number changes with its opening hours
+  const GREETING = "Hello. I answer questions about recovering from your bone marrow test. " +
+    "Choose a question or type your own.";
+  const SUGGESTIONS = ["When can I shower?", "What pain medicine can I take?",
+    "What warning signs should I watch for?"];
+  // Phone-like runs in reply text: a leading + or 7 or more digits with spaces, dots, dashes.
+  const PHONE_PATTERN = /\+?\(?\d[\d\s().-]{5,}\d/g;
 
   // --- the conversation id: sessionStorage when the browser allows it, else memory ----------
   const conversationStore = {
@@ -81,6 +92,15 @@
         return data;
       }
     }
+
+    // Public and without a token: the number to call must not depend on the portal session.
+    async config() {
+      const response = await fetch(this.apiBase + "/widget/config.json", {
+        credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer",
+      });
+      if (!response.ok) throw new ApiError(response.status, "config", "no widget config");
+      return response.json();
+    }
   }
 
   // --- small DOM helpers ---------------------------------------------------------------------
@@ -93,6 +113,64 @@
 
   function telHref(phone) {
     return "tel:" + String(phone).replace(/[^0-9+*#]/g, "");
+  }
+
+  function phoneLink(phone, label, className) {
+    const link = el("a", className || "ma-phone", label || phone);
+    link.href = telHref(phone);
+    return link;
+  }
+
+  // Text with its phone numbers as tel: links. DOM nodes only: reply text is never HTML.
+  function withPhoneLinks(text, knownNumbers) {
+    const spans = [];
+    for (const match of text.matchAll(PHONE_PATTERN)) {
+      const digits = match[0].replace(/\D/g, "");
+      if (match[0].startsWith("+") ? digits.length >= 3 : digits.length >= 7) {
+        spans.push([match.index, match.index + match[0].length]);
+      }
+    }
+    for (const number of knownNumbers) { // short ones (911, 999, 112) only when we know them
+      if (!number) continue;
+      const pattern = new RegExp("(^|[^\\d+])(" + number.replace(/[^0-9A-Za-z]/g, (c) => "\\" + c) + ")(?!\\d)", "g");
+      for (const match of text.matchAll(pattern)) {
+        const start = match.index + match[1].length;
+        if (!spans.some(([a, b]) => start < b && start + match[2].length > a)) {
+          spans.push([start, start + match[2].length]);
+        }
+      }
+    }
+    spans.sort((x, y) => x[0] - y[0]);
+    const fragment = document.createDocumentFragment();
+    let at = 0;
+    for (const [start, end] of spans) {
+      fragment.append(text.slice(at, start), phoneLink(text.slice(start, end).trim()));
+      at = end;
+    }
+    fragment.append(text.slice(at));
+    return fragment;
+  }
+
+  // The same reading of words as warning_signs.yml: lower case, "can't"/"cannot" as "can not".
+  function normalise(text) {
+    return " " + String(text).toLowerCase()
+      .replace(/[\u2018\u2019]/g, "'")
+      .replace(/\b(can't|cannot|cant)\b/g, "can not")
+      .replace(/\bwon't\b/g, "will not")
+      .replace(/n't\b/g, " not")
+      .replace(/[^a-z0-9'-]+/g, " ")
+      .replace(/\s+/g, " ")
+      .trim() + " ";
+  }
+
+  // Plainer than the server's detector on purpose (no negation, no distance): a near miss
+  // only means the emergency number is shown beside the clinic's.
+  function mentionsEmergency(text, terms) {
+    if (!terms) return false;
+    const words = normalise(text);
+    const has = (phrase) => words.includes(" " + phrase + " ");
+    return (terms.phrases || []).some(has) ||
+      (terms.pairs || []).some(([first, second]) => first.some(has) && second.some(has));
   }
 
   function wait(ms) {
@@ -117,6 +195,9 @@
       this.pending = 0;
       this.alertLevel = "none";
       this.historyLoaded = false;
+      this.settings = null; // /widget/config.json, once fetched
+      this.settingsAt = 0;
+      this.settingsLoading = null;
       this.build(document.body);
     }
 
@@ -195,30 +276,75 @@
 
     open() {
       this.panel.hidden = false;
+      this.root.classList.add("ma-root--open");
       this.launcher.setAttribute("aria-expanded", "true");
       this.input.focus();
+      this.loadSettings();
       if (!this.historyLoaded) this.loadHistory();
+    }
+
+    // Resolves to the config or null; never throws, and retries on the next open after a failure.
+    loadSettings() {
+      if (this.settings && Date.now() - this.settingsAt < CONFIG_MAX_AGE_MS) return Promise.resolve(this.settings);
+      if (!this.settingsLoading) {
+        this.settingsLoading = this.client.config()
+          .then((config) => { this.settings = config; this.settingsAt = Date.now(); return config; })
+          .catch(() => this.settings) // keep an older copy: a number is better than none
+          .finally(() => { this.settingsLoading = null; });
+      }
+      return this.settingsLoading;
+    }
+
+    phoneFor(level) {
+      if (!this.settings) return null;
+      return level === "emergency" ? this.settings.emergency_number : this.settings.clinic_phone;
+    }
+
+    knownNumbers() {
+      const config = this.settings || {};
+      return [config.emergency_number, config.clinic_phone];
     }
 
     close(returnFocus = true) {
       this.panel.hidden = true;
+      this.root.classList.remove("ma-root--open");
       this.launcher.setAttribute("aria-expanded", "false");
       if (returnFocus) this.launcher.focus();
     }
 
     // After a page reload in the same tab: show the conversation again, fetched from the API.
+    // The call-now banner comes back too, from the replies' triage levels (never downgraded).
     async loadHistory() {
       this.historyLoaded = true;
       const id = conversationStore.get();
-      if (!id) return;
+      if (!id) { this.greet(); return; }
       const generation = this.generation;
       try {
-        const data = await this.client.request("GET", "/api/v1/conversations/" + encodeURIComponent(id) + "/messages");
+        const [data] = await Promise.all([
+          this.client.request("GET", "/api/v1/conversations/" + encodeURIComponent(id) + "/messages"),
+          this.loadSettings(), // the banner's phone number
+        ]);
         if (generation !== this.generation || this.log.childElementCount) return;
-        for (const line of data.messages) this.addLine(line.role, line.text, line.triage_level !== "none");
+        for (const line of data.messages) {
+          const bubble = this.addLine(line.role, null, line.triage_level !== "none");
+          this.fillText(bubble, line.text, line.role);
+          if (line.role === "assistant" && line.triage_level !== "none") {
+            this.showAlert(line.triage_level, this.phoneFor(line.triage_level));
+          }
+        }
+        if (!data.messages.length) this.greet();
       } catch (error) {
-        if (error.status === 404) conversationStore.clear(); // another patient or a new login
+        if (error.status === 404) { conversationStore.clear(); this.greet(); } // another patient or a new login
       }
+    }
+
+    // A new conversation starts with a hello and three questions to tap (sent as typed).
+    greet() {
+      if (this.log.childElementCount) return;
+      const greeting = el("div", "ma-greeting");
+      greeting.append(el("span", "ma-visually-hidden", "Assistant: "), el("p", "ma-text", GREETING));
+      this.log.appendChild(greeting);
+      this.addButtons(greeting, SUGGESTIONS.map((title) => ({ title, payload: title })), "ma-suggestion");
     }
 
     submit() {
@@ -250,6 +376,8 @@
         const result = await this.sendWithRetry(bubble, text, generation);
         if (generation !== this.generation) return;
         this.setStatus(bubble, null);
+        const help = bubble.querySelector(".ma-call");
+        if (help) help.remove(); // sent after all: the reply says who to call, if anyone
         this.showResult(result, bubble);
       } catch (error) {
         if (generation !== this.generation) return;
@@ -297,12 +425,14 @@
       const level = (result.triage && result.triage.level) || "none";
       let after = question; // answers go under their question, even if more were typed since
       for (const reply of result.replies) {
-        after = this.addLine("assistant", reply.text, reply.kind === "triage", after);
+        after = this.addLine("assistant", null, reply.kind === "triage", after);
+        this.fillText(after, reply.text, "assistant", reply.phone);
+        this.addSources(after, reply.source_links || []);
         this.addButtons(after, reply.buttons || []);
       }
       if (level !== "none") {
         const withPhone = result.replies.find((reply) => reply.phone);
-        this.showAlert(level, withPhone ? withPhone.phone : null);
+        this.showAlert(level, withPhone ? withPhone.phone : this.phoneFor(level));
       }
       // Show the question and the start of its answer: a long answer is read from the top.
       this.log.scrollTop = question.offsetTop - 8;
@@ -315,6 +445,15 @@
             : "Not sent. Check your connection, then retry.";
       const status = this.setStatus(bubble, why);
       status.classList.add("ma-status--failed");
+      this.showWhoToCall(bubble, text);
+      if (!this.settings) { // not fetched yet: show the generic words now, the numbers when known
+        const generation = this.generation;
+        this.loadSettings().then(() => {
+          if (this.settings && generation === this.generation && bubble.querySelector(".ma-call")) {
+            this.showWhoToCall(bubble, text);
+          }
+        });
+      }
       if (error.status === 422) return; // retrying the same text cannot help
       const retry = el("button", "ma-retry", "Retry");
       retry.type = "button";
@@ -328,6 +467,37 @@
       status.append(" ", retry);
     }
 
+    // Every failed send, whatever its words: the clinic's number; with an emergency sign's
+    // words, the emergency number first. A report must never wait on a Retry button.
+    showWhoToCall(bubble, text) {
+      const old = bubble.querySelector(".ma-call");
+      if (old) old.remove();
+      const config = this.settings;
+      const help = el("div", "ma-call");
+      if (mentionsEmergency(text, config && config.emergency_terms)) {
+        const line = el("p", "ma-call-line ma-call-line--emergency", "If this is an emergency, call ");
+        line.append(phoneLink(config.emergency_number), " now.");
+        help.append(line);
+      }
+      const line = el("p", "ma-call-line");
+      if (config && config.clinic_phone) {
+        line.append("Worried about a symptom? Call " + config.clinic_name + ": ", phoneLink(config.clinic_phone), ".");
+      } else {
+        line.textContent = "Worried about a symptom? Call your care team. In an emergency, call your local emergency number.";
+      }
+      help.append(line);
+      const status = bubble.querySelector(".ma-status");
+      if (status) status.after(help);
+      else bubble.appendChild(help);
+      this.reveal(bubble);
+    }
+
+    // Scroll the log just enough to show the whole message (its top, if it is taller than the log).
+    reveal(bubble) {
+      const bottom = bubble.offsetTop + bubble.offsetHeight + 8 - this.log.clientHeight;
+      this.log.scrollTop = Math.max(this.log.scrollTop, Math.min(bottom, bubble.offsetTop - 8));
+    }
+
     addLine(role, text, isTriage, after) {
       const bubble = el("div", "ma-msg ma-msg--" + role + (isTriage ? " ma-msg--triage" : ""));
       bubble.append(el("span", "ma-visually-hidden", role === "patient" ? "You said: " : "Assistant: "));
@@ -338,13 +508,40 @@
       return bubble;
     }
 
-    addButtons(bubble, buttons) {
+    // Assistant text with tel: links; the patient's own words stay plain text.
+    fillText(bubble, text, role, phone) {
+      const paragraph = bubble.querySelector(".ma-text");
+      if (role !== "assistant") { paragraph.textContent = text; return; }
+      paragraph.replaceChildren(withPhoneLinks(String(text), [phone, ...this.knownNumbers()]));
+    }
+
+    // The reply's sources, by name; a link only for a checked https address.
+    addSources(bubble, links) {
+      if (!links.length) return;
+      const list = el("p", "ma-sources", "Sources: ");
+      links.forEach((source, index) => {
+        if (index) list.append(", ");
+        const name = String(source.name || source.id);
+        if (typeof source.url === "string" && source.url.startsWith("https://")) {
+          const link = el("a", "ma-source", name);
+          link.href = source.url;
+          link.target = "_blank";
+          link.rel = "noopener noreferrer";
+          list.append(link);
+        } else {
+          list.append(name);
+        }
+      });
+      bubble.appendChild(list);
+    }
+
+    addButtons(bubble, buttons, className) {
       if (!buttons.length) return;
       const group = el("div", "ma-buttons");
       for (const spec of buttons) {
         const title = String(spec.title || spec.payload || "");
         if (!title) continue;
-        const button = el("button", "ma-choice", title);
+        const button = el("button", className || "ma-choice", title);
         button.type = "button";
         button.addEventListener("click", () => {
           group.remove();
@@ -393,7 +590,7 @@
       this.alert.className = "ma-alert";
       this.alertLevel = "none";
       this.input.value = "";
-      this.historyLoaded = false;
+      this.historyLoaded = false; // the next open greets a new conversation
       this.pending = 0;
       this.setTyping(0);
       if (this.isOpen()) this.close(false); // the portal's sign-out keeps its own focus
