@@ -115,8 +115,8 @@
     return "tel:" + String(phone).replace(/[^0-9+*#]/g, "");
   }
 
-  function phoneLink(phone, label, className) {
-    const link = el("a", className || "ma-phone", label || phone);
+  function phoneLink(phone) {
+    const link = el("a", "ma-phone", phone);
     link.href = telHref(phone);
     return link;
   }
@@ -520,7 +520,7 @@
       if (!links.length) return;
       const list = el("p", "ma-sources", "Sources: ");
       links.forEach((source, index) => {
-        if (index) list.append(", ");
+        if (index) list.append("; "); // names hold commas
         const name = String(source.name || source.id);
         if (typeof source.url === "string" && source.url.startsWith("https://")) {
           const link = el("a", "ma-source", name);
