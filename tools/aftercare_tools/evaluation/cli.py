@@ -43,7 +43,19 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         default=DEFAULT_OUT,
         help="directory for the reports (default: %(default)s)",
     )
+    parser.add_argument(
+        "--conversations",
+        action="store_true",
+        help="also play the multi-turn set through the patient API (reports/eval_conversations.md)",
+    )
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="play only the multi-turn set, against this running `aftercare serve` (tokens minted "
+        "with this environment's AFTERCARE_PATIENT_TOKEN_* keys)",
+    )
     parser.add_argument("--eval-set", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--conversation-set", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=run)
     return parser
@@ -51,12 +63,27 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> None:
     """Handler for `aftercare eval`; exits 1 when the gate fails, 2 when it cannot run."""
+    url = getattr(args, "url", None)
+    if url:
+        from aftercare_tools.evaluation.conversation_eval import evaluate_conversations_and_report
+
+        code = evaluate_conversations_and_report(
+            args.out,
+            url=url,
+            conversation_set=getattr(args, "conversation_set", None),
+            progress=not getattr(args, "no_progress", False),
+        )
+        if code:
+            sys.exit(code)
+        return
     code = evaluate_and_report(
         model=args.model,
         out_dir=args.out,
         cross_validation=args.cross_validation,
         eval_set=getattr(args, "eval_set", None),
         progress=not getattr(args, "no_progress", False),
+        conversations=getattr(args, "conversations", False),
+        conversation_set=getattr(args, "conversation_set", None),
     )
     if code:
         sys.exit(code)
@@ -68,6 +95,8 @@ def evaluate_and_report(
     cross_validation: bool = False,
     eval_set: Path | None = None,
     progress: bool = True,
+    conversations: bool = False,
+    conversation_set: Path | None = None,
 ) -> int:
     from aftercare_tools.evaluation import crossval
     from aftercare_tools.evaluation.dataset import DEFAULT_EVAL_SET, load_eval_set
@@ -114,11 +143,22 @@ def evaluate_and_report(
 
     print(summary_text(metrics, cv_summary))
     print(f"report: {paths['markdown']} (also {paths['json'].name}, {paths['png'].name})")
+    code = 0
     if not metrics.passed:
         print("")
         print(failure_text(metrics))
-        return 1
-    return 0
+        code = 1
+    if conversations:  # the same loaded model, served through the patient API
+        from aftercare_tools.evaluation.conversation_eval import evaluate_conversations_and_report
+
+        print("")
+        code = max(
+            code,
+            evaluate_conversations_and_report(
+                out_dir, assistant=assistant, conversation_set=conversation_set, progress=progress
+            ),
+        )
+    return code
 
 
 def _fever_threshold() -> float | None:
