@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from aftercare_tools.evaluation.conversations import load_conversations
 from aftercare_tools.evaluation.dataset import load_eval_set, normalise_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,4 +93,21 @@ def test_no_evaluation_message_is_in_the_training_data_or_rule_tables():
         f"{len(overlaps)} evaluation messages also appear in the training data or rule tables; "
         "replace them in eval_set.yml with freshly written ones (never edit the training data "
         "to pass):\n" + "\n".join(overlaps)
+    )
+
+
+def test_no_conversation_turn_is_in_the_training_data_rule_tables_or_single_message_set():
+    """conversations.yml too: its turns, elliptical answers included, are written fresh."""
+    known = _training_texts()
+    for case in load_eval_set():
+        known.setdefault(normalise(case.text), f"eval_set.yml ({case.id})")
+    overlaps = [
+        f"  [{conversation.id} turn {number}] {turn.text!r}  (also in {known[normalise(turn.text)]})"
+        for conversation in load_conversations()
+        for number, turn in enumerate(conversation.turns, start=1)
+        if normalise(turn.text) in known
+    ]
+    assert not overlaps, (
+        f"{len(overlaps)} conversation turns also appear in the training data, rule tables or "
+        "eval_set.yml; rewrite them in conversations.yml:\n" + "\n".join(overlaps)
     )
