@@ -1,7 +1,12 @@
 """CI gate: the real trained model must catch every warning-sign report in the held-out set,
 over-triage at most 5% of other messages and answer at least 90% of topic questions right.
 
-`make test` trains the model first; `aftercare eval` writes the same numbers to reports/eval.md.
+Multi-turn (conversations.yml through the patient API): every turn must get a reply (no
+crash, no 500); the other figures are regression floors at today's values (REGRESSION_FLOOR),
+to be raised to 100% by the conversation-aware triage engine of issue 11.
+
+`make test` trains the model first; `aftercare eval` writes the same numbers to reports/eval.md
+(and `aftercare eval --conversations` to reports/eval_conversations.md).
 """
 
 from __future__ import annotations
@@ -76,4 +81,32 @@ def test_topic_accuracy_is_at_least_ninety_percent(eval_metrics):
     assert m.topic_accuracy >= GATE.min_topic_accuracy, (
         f"topic accuracy {m.topic_accuracy:.3f} ({len(m.topic_misses)} of {m.topic_rows} wrong):\n"
         + _listing(m.topic_misses, lambda r: f"expected {r['expected_topic']}, got {r['topic']}")
+    )
+
+
+@pytest.fixture(scope="session")
+def conversation_metrics(eval_assistant):
+    """Every multi-turn conversation through the patient API, in process on SQLite."""
+    from aftercare_tools.evaluation.conversation_eval import run_conversation_eval
+
+    metrics, _ = run_conversation_eval(assistant=eval_assistant, progress=False)
+    return metrics
+
+
+def _turns(results, extra) -> str:
+    return "\n".join(f"  [{r.conversation.id} turn {r.number}] {extra(r)}: {r.turn.text}" for r in results)
+
+
+def test_every_conversation_turn_gets_a_reply(conversation_metrics):
+    m = conversation_metrics
+    assert m.errors == [], "turns without a reply:\n" + _turns(m.errors, lambda r: r.observed.error)
+
+
+def test_multi_turn_figures_do_not_regress(conversation_metrics):
+    """Floors, not targets: today's engine judges each message alone (issue 11)."""
+    m = conversation_metrics
+    failures = [f for f in m.gate_failures() if "no reply" not in f]
+    under = [r for r in m.results if r.under_triaged]
+    assert not failures, "\n".join(failures) + "\nunder-triaged turns:\n" + _turns(
+        under, lambda r: f"expected {r.turn.expect.level}, got {r.observed.level}"
     )
