@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+
 from aftercare_tools.evaluation.conversation_metrics import (
     REGRESSION_FLOOR,
     ConversationGate,
