@@ -48,8 +48,15 @@ run: train  ## serve the API, widget demo and staff console on http://127.0.0.1:
 test: train browser  ## run the whole test suite (unit, Rasa, API, database, browser)
 	$(BIN)/python -m pytest
 
-lint: install  ## static checks
-	$(BIN)/ruff check bot actions api tests
+# Every check runs even when an earlier one fails, so one run lists everything to fix.
+# What mypy checks, and how strictly, is in pyproject.toml ([tool.mypy]).
+LINTED := bot actions api tools tests
+lint: install  ## static checks: ruff check, ruff format --check, mypy
+	@status=0; \
+	echo "ruff check"; $(BIN)/ruff check $(LINTED) || status=1; \
+	echo "ruff format --check"; $(BIN)/ruff format --check $(LINTED) || status=1; \
+	echo "mypy"; $(BIN)/mypy || status=1; \
+	exit $$status
 
 eval: train  ## triage evaluation report under reports/
 	$(BIN)/aftercare eval
@@ -58,4 +65,4 @@ bench: train  ## latency/throughput benchmark against plain Rasa, report under r
 	$(BIN)/aftercare bench
 
 clean:  ## remove the trained model and local data (keeps .venv)
-	rm -rf models var results .pytest_cache
+	rm -rf models var results .pytest_cache .mypy_cache .ruff_cache
