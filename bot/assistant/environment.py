@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 # Loggers that print patient text or model internals at DEBUG/INFO (architecture.md).
 _NOISY_LOGGERS = ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "negspacy", "matplotlib", "h5py")
@@ -43,5 +45,5 @@ def _quiet_structlog() -> None:
     )
 
 
-def _event_name_only(_logger: object, method: str, event_dict: dict) -> dict:
+def _event_name_only(_logger: object, method: str, event_dict: MutableMapping[str, Any]) -> dict[str, str]:
     return {"level": method, "logger": "rasa", "message": str(event_dict.get("event", ""))[:200]}

@@ -32,7 +32,7 @@ def _install_fast_result_validation() -> None:
             return original(self, result)  # the slow path only to raise Rasa's own error
         return True
 
-    validate.patched_by_aftercare = True
+    validate.__dict__["patched_by_aftercare"] = True
     RemoteAction._validate_action_result = validate
 
 
@@ -56,5 +56,5 @@ def _install_event_type_cache() -> None:
                 found[type_name] = cls
         return cls
 
-    resolve_by_type.patched_by_aftercare = True
+    resolve_by_type.__dict__["patched_by_aftercare"] = True
     Event.resolve_by_type = staticmethod(resolve_by_type)

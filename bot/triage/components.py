@@ -126,12 +126,12 @@ class SignMatcher:
             found.setdefault(self.keys[match_id], []).append((start, end))
         cands = [Candidate(sign, s, e, ((s, e),), value=i)
                  for (sign, role, i), spans in found.items() if role == "phrase" for s, e in spans]
-        breaks = [s for s, _ in found.get((BREAK, "break", None), ())]
+        breaks = [s for s, _ in found.get((BREAK, "break", None), [])]
         for sign in self.rules.signs.values():
             for i, near in enumerate(sign.near):
-                cands += self._pairs(doc, sign.name, found.get((sign.name, "a", i), ()),
-                                     found.get((sign.name, "b", i), ()), near.within,
-                                     breaks if near.same_clause else (), near.qualifier_after)
+                cands += self._pairs(doc, sign.name, found.get((sign.name, "a", i), []),
+                                     found.get((sign.name, "b", i), []), near.within,
+                                     breaks if near.same_clause else [], near.qualifier_after)
         idioms = found.get((IDIOM, "exclude", None), [])
         cands = [c for c in cands
                  if not _excluded(c, [*found.get((c.sign, "exclude", None), ()), *idioms])]

@@ -37,7 +37,8 @@ class ContextRules:
         ctx = load_rules(rules_path or None).context
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         for key in _MATCHED:
-            self.matcher.add(key, list(nlp.tokenizer.pipe(ctx[key])))
+            # spaCy 3.4 types Language.tokenizer as a bare callable; it is a Tokenizer, with pipe()
+            self.matcher.add(key, list(nlp.tokenizer.pipe(ctx[key])))  # type: ignore[union-attr]
         self.ids = {nlp.vocab.strings[k]: k for k in _MATCHED}
         self.wh = set(ctx["question_openers_wh"])
         self.yes_no = set(ctx["question_openers_yes_no"])

@@ -36,7 +36,8 @@ class Detector:
         # "20mins", "10am", "500mg": split a number from a glued unit, so "for <n> mins" matches.
         units = sorted((u for u in self.rules.not_units if u.isalpha()), key=len, reverse=True)
         glued = r"(?<=[0-9])(?i:" + "|".join(map(re.escape, units)) + ")"
-        nlp.tokenizer.suffix_search = compile_suffix_regex([*nlp.Defaults.suffixes, glued]).search
+        # spaCy 3.4 types tokenizer as a bare callable and Defaults.suffixes as optional
+        nlp.tokenizer.suffix_search = compile_suffix_regex([*nlp.Defaults.suffixes, glued]).search  # type: ignore[union-attr,misc]
         nlp.add_pipe("sentencizer", config={"punct_chars": [*Sentencizer.default_punct_chars, ";"]})
         nlp.add_pipe("aftercare_typos", config={"rules_path": path})
         nlp.add_pipe("aftercare_signs", config={"rules_path": path})
@@ -51,7 +52,8 @@ class Detector:
     def detect(self, text: str) -> Detection:
         doc = self.nlp(text[:MAX_CHARS]) if text and text.strip() else None
         cands: list[Candidate] = doc.user_data.get(CANDIDATES, []) if doc is not None else []
-        measured = [c.value for c in cands if c.sign == TEMPERATURE and c.context != "hypothetical"]
+        measured = [c.value for c in cands
+                    if c.sign == TEMPERATURE and c.context != "hypothetical" and c.value is not None]
         highest = max(measured) if measured else None
         measured_normal = highest is not None and highest < self.threshold_c
         findings: list[Finding] = []
@@ -61,7 +63,7 @@ class Detector:
                 continue
             status = NEGATED if c.negated and c.sign != TEMPERATURE else c.context
             sign = "fever" if c.sign in (TEMPERATURE, FEVERISH) else c.sign
-            if status == REPORTED and c.sign == TEMPERATURE and c.value < self.threshold_c:
+            if status == REPORTED and c.sign == TEMPERATURE and c.value is not None and c.value < self.threshold_c:
                 status = BELOW_THRESHOLD
             elif status == REPORTED and c.sign == FEVERISH and measured_normal:
                 status = BELOW_THRESHOLD  # "I feel hot but it's only 37.2": the number wins
@@ -83,8 +85,8 @@ class Detector:
 
     def _escalate(self, findings: list[Finding], cands: list[Candidate]) -> list[Finding]:
         """NICE-CG151: fever + chemotherapy / low white count -> emergency (rule in the YAML)."""
-        active = {c.value for c in cands
-                  if c.sign == RISK and not c.negated and c.context == REPORTED}
+        active = {c.value for c in cands  # a risk cue's value is its escalation's index
+                  if c.sign == RISK and isinstance(c.value, int) and not c.negated and c.context == REPORTED}
         for i in sorted(active):
             esc = self.rules.escalations[i]
             findings = [

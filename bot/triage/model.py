@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, overload
 
 REPORTED = "reported"
 NEGATED = "negated"
@@ -15,7 +17,11 @@ STATUSES = (REPORTED, NEGATED, QUESTION, HYPOTHETICAL, BELOW_THRESHOLD)
 class _Rank:
     """`tier.rank` is an int; `Tier.rank` is a key function: `max(tiers, key=Tier.rank)`."""
 
-    def __get__(self, tier: Tier | None, owner: type) -> object:
+    @overload
+    def __get__(self, tier: None, owner: type) -> Callable[[object], int]: ...
+    @overload
+    def __get__(self, tier: Tier, owner: type) -> int: ...
+    def __get__(self, tier: Tier | None, owner: type) -> int | Callable[[object], int]:
         if tier is None:
             return lambda t: _ORDER[Tier(t)]
         return _ORDER[tier]
@@ -28,10 +34,13 @@ class Tier(str, enum.Enum):
     CALL_PROVIDER = "call_provider"
     EMERGENCY = "emergency"
 
-    rank = _Rank()
+    if TYPE_CHECKING:  # declared, not assigned: mypy would count an assigned descriptor as a member
+        rank: ClassVar[_Rank]
+    else:
+        rank = _Rank()
 
     @classmethod
-    def highest(cls, tiers: object) -> Tier:
+    def highest(cls, tiers: Iterable[object]) -> Tier:
         """The most urgent of `tiers` (NONE for an empty iterable)."""
         return max((cls(t) for t in tiers), key=cls.rank, default=cls.NONE)
 

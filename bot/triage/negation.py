@@ -46,7 +46,8 @@ class WindowedNegex(Negex):
                          chunk_prefix=[])
         self.window = window
         self.hedges = PhraseMatcher(nlp.vocab, attr="NORM")
-        self.hedges.add("hedge", list(nlp.tokenizer.pipe(hedges)))
+        # spaCy 3.4 types Language.tokenizer as a bare callable; it is a Tokenizer, with pipe()
+        self.hedges.add("hedge", list(nlp.tokenizer.pipe(hedges)))  # type: ignore[union-attr]
         self.double = set(double_negatives)
         # ", my hip is bleeding": these words after a comma start a clause a negation can't reach
         self.clause_starts = {t.norm_ for w in clause_starts for t in nlp.make_doc(w)[:1]}
@@ -71,7 +72,8 @@ class WindowedNegex(Negex):
         for m, s, e in matches:
             if m != self._pseudo_id and not any(ps <= s <= pe for ps, pe in pseudo):
                 lists[m].append((m, s, e))
-        return (*lists.values(), pseudo)
+        preceding, following, termination = lists.values()
+        return preceding, following, termination, pseudo
 
     def __call__(self, doc: Doc) -> Doc:
         cands = [c for c in doc.user_data.get(CANDIDATES, ()) if c.sign != TEMPERATURE]

@@ -91,6 +91,11 @@ def _words(value: object, where: str) -> tuple[str, ...]:
     return tuple(v.strip().lower() for v in value)
 
 
+def _low_high(value: list[float]) -> tuple[float, float]:
+    low, high = map(float, value)
+    return low, high
+
+
 def _source(value: object, where: str) -> str:
     ids = _words(value, where)
     unknown = {i.upper() for i in ids} - SOURCE_IDS
@@ -198,8 +203,8 @@ def _load(path: Path, _mtime: int) -> Rules:  # the mtime key reloads a file edi
         raise RulesError("fever.threshold_c must be in Celsius (35-40)")
     return Rules(
         path=path, threshold_c=threshold,
-        celsius_range=tuple(map(float, temp["celsius_range"])),
-        fahrenheit_range=tuple(map(float, temp["fahrenheit_range"])),
+        celsius_range=_low_high(temp["celsius_range"]),
+        fahrenheit_range=_low_high(temp["fahrenheit_range"]),
         temperature_keywords=frozenset(_words(temp["keywords"], "temperature.keywords")),
         not_units=frozenset(_words(temp["not_units"], "temperature.not_units")),
         temperature={k: _words(temp[k], f"temperature.{k}")
