@@ -3,6 +3,7 @@ import asyncio
 
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from api.escalations.models import Escalation
 from tests.conftest import make_client
@@ -91,7 +92,9 @@ def test_database_failure_still_answers_and_loses_no_escalation(settings, patien
         assert settings.spool_path.exists()
         # The next message that reaches the database replays the spooled escalation first.
         client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "hello"}, headers=patient)
-        with client.app.state.ctx.sessions() as session:
+        app = client.app
+        assert isinstance(app, FastAPI)  # TestClient types it as any ASGI app
+        with app.state.ctx.sessions() as session:
             [escalation] = session.execute(sa.select(Escalation)).scalars().all()
     assert escalation.tier == "emergency" and escalation.conversation_id == cid
     assert not settings.spool_path.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aftercare_tools.benchmark import report, stats
 from aftercare_tools.benchmark.runner import Plan
@@ -53,7 +54,7 @@ def _system(base, growth, rss, cold):
 
 
 def fake_result(service_base=24.0):
-    result = {
+    result: dict[str, Any] = {
         "generated_at": "2025-01-01T00:00:00+00:00",
         "duration_s": 200.0,
         "machine": {"cpus": 2, "cpu_model": "fake", "python": "3.10"},

@@ -8,22 +8,25 @@ and resolves it with a note. AFTERCARE_UPDATE_SCREENSHOT=1 refreshes the README 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
+from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
+from aftercare_tools.benchmark.servers import free_port
 from api.audit.models import AuditEvent
+from api.context import AppContext
 from api.db import transaction
 from api.escalations.service import open_escalation
 from api.identity import mint_patient_token
 from api.main import create_app
 from api.settings import Settings
 from api.staff.accounts import create_staff
-from aftercare_tools.benchmark.servers import free_port
 from tests.e2e.live import LiveServer, fresh_page
 
 pytestmark = pytest.mark.browser
@@ -41,6 +44,18 @@ def model_assistant(request):
     return request.getfixturevalue("assistant") if MODEL.exists() else None
 
 
+class StaffServer(LiveServer):
+    """The live server, with the settings and app context the staff tests reach into."""
+
+    def __init__(self, app: FastAPI, port: int, settings: Settings) -> None:
+        super().__init__(app, port)
+        self.app, self.settings = app, settings
+
+    @property
+    def ctx(self) -> AppContext:
+        return self.app.state.ctx  # set by the app's start-up
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, model_assistant):
     port = free_port()
@@ -52,23 +67,21 @@ def server(tmp_path_factory, model_assistant):
         login_rate_limit="50/minute",
     )  # one nurse, many logins
     app = create_app(settings, assistant=model_assistant, load_assistant=False)
-    running = LiveServer(app, port)
+    running = StaffServer(app, port, settings)
     running.start()
-    ctx = app.state.ctx
-    with transaction(ctx.sessions) as session:
+    with transaction(running.ctx.sessions) as session:
         create_staff(session, EMAIL, "Nora Nurse", "nurse", PASSWORD)
-    running.ctx, running.settings = ctx, settings
     yield running
     running.stop()
 
 
 @pytest.fixture
-def page(browser) -> Page:
+def page(browser) -> Iterator[Page]:
     with fresh_page(browser, 1280, 800) as page:  # a laptop; tablets get the same layout
         yield page
 
 
-def patient_says(server: LiveServer, text: str, patient_id: str = PATIENT) -> str | None:
+def patient_says(server: StaffServer, text: str, patient_id: str = PATIENT) -> str | None:
     headers = {"Authorization": f"Bearer {mint_patient_token(patient_id, server.settings)}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
         conversation = client.post("/api/v1/conversations").json()["conversation_id"]
@@ -79,7 +92,7 @@ def patient_says(server: LiveServer, text: str, patient_id: str = PATIENT) -> st
         return response.json()["escalation_id"]
 
 
-def seed_callback_request(server: LiveServer) -> None:
+def seed_callback_request(server: StaffServer) -> None:
     """A patient's earlier request to talk to a person (queued below clinical escalations)."""
     patient_says(server, "thanks, that helps", patient_id="demo-patient-0017")
     with transaction(server.ctx.sessions) as session:
@@ -99,7 +112,7 @@ def assert_accessible(page: Page) -> None:
     assert page.evaluate("window.__cspViolations") == []
 
 
-def log_in_with_the_keyboard(page: Page, server: LiveServer) -> None:
+def log_in_with_the_keyboard(page: Page, server: StaffServer) -> None:
     page.goto(f"{server.url}/staff/")
     expect(page).to_have_url(f"{server.url}/staff/login")
     assert_accessible(page)

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -20,10 +21,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from aftercare_tools.benchmark.servers import free_port
 from api.identity import mint_patient_token
 from api.main import create_app
 from api.settings import Settings
-from aftercare_tools.benchmark.servers import free_port
 from bot.content import get_clinic
 from tests.e2e.live import LiveServer, fresh_page
 
@@ -98,7 +99,7 @@ def servers(tmp_path_factory, assistant):
 
 
 @pytest.fixture
-def page(browser) -> Page:
+def page(browser) -> Iterator[Page]:
     with fresh_page(browser, 1000, 720) as page:
         yield page
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aftercare_tools.evaluation.dataset import EvalCase
@@ -28,7 +29,7 @@ def case(
     id: str,
     category: str = "topic",
     tier: str = "none",
-    signs: tuple[str, ...] = (),
+    signs: Iterable[str] = (),
     topic: str | None = "soreness",
     text: str | None = None,
 ) -> EvalCase:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -151,7 +152,7 @@ def _doc(*rows):
     return {"messages": list(rows)}
 
 
-GOOD = {
+GOOD: dict[str, Any] = {
     "id": "a",
     "text": "hi",
     "category": "small_talk",

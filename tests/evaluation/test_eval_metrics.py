@@ -250,7 +250,8 @@ def test_runner_uses_a_fresh_conversation_per_message_and_records_errors():
     assert results[2].observed.error == "RuntimeError"  # the type only, never the message
     m = compute_metrics(results)
     assert [r["id"] for r in m.errors] == ["x"]
-    assert latency_summary(results)["max_ms"] >= 0
+    summary = latency_summary(results)
+    assert summary is not None and summary["max_ms"] >= 0
     assert latency_summary([]) is None
 
 

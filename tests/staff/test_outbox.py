@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
 import pytest
@@ -51,7 +52,8 @@ class Receiver:
     """A webhook endpoint that fails `failures` times, then accepts."""
 
     def __init__(self, failures: int = 0) -> None:
-        self.failures, self.requests = failures, []
+        self.failures = failures
+        self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -121,8 +123,9 @@ def test_undelivered_events_survive_a_restart(settings, escalation):
     """The outbox is a table: a new process (new app, same database) still delivers it."""
     from fastapi.testclient import TestClient
 
-    with TestClient(make_app(settings)) as restarted:
-        assert _pass(restarted.app.state.ctx, Receiver()) == 1
+    app = make_app(settings)
+    with TestClient(app):
+        assert _pass(app.state.ctx, Receiver()) == 1
 
 
 def test_the_worker_delivers_in_the_background(ctx, escalation):
@@ -152,7 +155,7 @@ def test_without_a_webhook_url_the_worker_ends_at_once(tmp_path):
 
 
 def test_production_refuses_a_plain_http_webhook(tmp_path):
-    secrets = {
+    secrets: dict[str, Any] = {
         "patient_token_hs256_keys": "p" * 40,
         "staff_session_key": "s" * 40,
         "webhook_key": "w" * 40,

@@ -43,13 +43,12 @@ def test_login_returns_a_token_and_sets_a_strict_httponly_cookie(client, nurse):
 def test_the_cookie_is_secure_outside_development(nurse):
     from fastapi import Response
 
+    from api.settings import Settings
     from api.staff.deps import set_session_cookie
 
-    class Prod:
-        environment = "production"
-
+    production = Settings.construct(environment="production")  # unvalidated: no production secrets needed
     response = Response()
-    set_session_cookie(response, Prod(), "token")
+    set_session_cookie(response, production, "token")
     assert "Secure" in response.headers["set-cookie"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncGenerator
 
 from api.db import transaction
 from api.escalations.stream import escalation_events, public_event
@@ -29,6 +30,7 @@ def _session_id(client) -> str:
 def _collect(ctx, session_id, publish=(), before=None, recheck=0.05, limit=3) -> list[dict]:
     async def run() -> list[dict]:
         stream = escalation_events(ctx, session_id, recheck_seconds=recheck)
+        assert isinstance(stream, AsyncGenerator)  # typed as an iterator; closed explicitly below
         received = [await stream.__anext__()]  # "ready": subscribed from here on
         if before:
             before()

@@ -186,7 +186,9 @@ async def concurrent(
 async def long_conversation(systems: list[Any], script: list[str], bar: Any) -> dict:
     """One conversation of len(script) turns per system, interleaved turn by turn; every
     turn's latency and the servers' CPU time for it (fine-grained clock)."""
-    data = {s.key: {"lat": [], "cpu": [], "outcomes": Counter(), "errors": 0} for s in systems}
+    data: dict[str, dict[str, Any]] = {
+        s.key: {"lat": [], "cpu": [], "outcomes": Counter(), "errors": 0} for s in systems
+    }
     async with _client(1) as client:
         handles = {s.key: await s.target.open(client, "long-0") for s in systems}
         cpu_started = {s.key: s.cpu() for s in systems}

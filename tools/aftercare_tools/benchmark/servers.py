@@ -164,9 +164,8 @@ def wait_until(check: Callable[[], bool], servers: list[ServerProcess], timeout:
     while time.perf_counter() < deadline:
         for server in servers:
             if not server.alive():
-                raise StartupError(
-                    f"{server.name} exited during start-up (code {server.process.returncode}):\n{server.log_tail()}"
-                )
+                code = server.process.returncode if server.process is not None else None
+                raise StartupError(f"{server.name} exited during start-up (code {code}):\n{server.log_tail()}")
         try:
             if check():
                 return time.perf_counter()

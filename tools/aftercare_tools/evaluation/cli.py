@@ -112,6 +112,7 @@ def evaluate_and_report(
         return 2
 
     cv_dir = Path(out_dir) / CROSS_VALIDATION_DIR
+    cv_summary: dict[str, Any] | None
     if cross_validation:
         try:
             cv_summary = crossval.run_cross_validation(cv_dir)

@@ -39,7 +39,7 @@ class Observation:
     @classmethod
     def from_reply(cls, reply: Any, latency_ms: float = 0.0) -> Observation:
         customs = [
-            m.get("custom")
+            m["custom"]
             for m in (getattr(reply, "messages", None) or [])
             if isinstance(m, dict) and isinstance(m.get("custom"), dict)
         ]
@@ -123,21 +123,20 @@ def confusion_matrix(
     pairs: Iterable[tuple[str | None, str | None]], labels: Sequence[str] | None = None
 ) -> tuple[list[str], list[list[int]]]:
     """Counts of (expected, predicted); rows are expected, columns predicted. None -> NO_TOPIC."""
-    pairs = [(e or NO_TOPIC, p or NO_TOPIC) for e, p in pairs]
+    named = [(e or NO_TOPIC, p or NO_TOPIC) for e, p in pairs]
+    seen = {label for pair in named for label in pair}
     if labels is None:
-        seen = {label for pair in pairs for label in pair}
         ordered = [t for t in TOPICS if t in seen]
         extra = sorted(seen - set(ordered) - {NO_TOPIC})
-        labels = ordered + extra + ([NO_TOPIC] if NO_TOPIC in seen else [])
+        names = ordered + extra + ([NO_TOPIC] if NO_TOPIC in seen else [])
     else:
-        labels = list(labels)
-        missing = sorted({label for pair in pairs for label in pair} - set(labels))
-        labels += missing
-    index = {label: i for i, label in enumerate(labels)}
-    matrix = [[0] * len(labels) for _ in labels]
-    for expected, predicted in pairs:
+        names = list(labels)
+        names += sorted(seen - set(names))
+    index = {label: i for i, label in enumerate(names)}
+    matrix = [[0] * len(names) for _ in names]
+    for expected, predicted in named:
         matrix[index[expected]][index[predicted]] += 1
-    return list(labels), matrix
+    return names, matrix
 
 
 def result_row(result: RowResult) -> dict[str, Any]:
