@@ -1,0 +1,169 @@
+"""Generated requests from the API's own OpenAPI schema (schemathesis), in-process over ASGI:
+no operation may answer 5xx, whatever the input (a 500 on a patient message is a safety bug, RES-3).
+
+Bounded and repeatable: 25 derandomized examples per operation plus schemathesis' boundary values,
+on the fail-safe path (no model loaded). The inputs issue 13 lists as 500s today are proven by the
+strict xfails at the end and left out of the fuzzing until issue 13 is fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.python import asgi
+
+from api.db import transaction
+from api.identity import mint_patient_token
+from api.main import create_app
+from api.settings import Settings
+from api.staff.accounts import create_staff
+
+PATIENT = "fuzz-patient"
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin.fuzz@clinic.test", "a long admin passphrase"
+FUZZ = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+BIGINT_MAX = 2**63 - 1  # the largest id SQLite and PostgreSQL store
+
+
+@dataclass(frozen=True)
+class Target:
+    app: FastAPI
+    patient_token: str
+    conversation_id: str
+    admin_token: str
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory) -> Iterator[Target]:
+    """A migrated app with one patient conversation and one admin: generated requests then reach
+    the handlers instead of stopping at 401/404."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    config = Settings(
+        database_url=f"sqlite:///{folder}/fuzz.db",
+        spool_path=folder / "spool.jsonl",
+        patient_rate_limit="100000/minute",
+        client_rate_limit="100000/minute",
+    )
+    app = create_app(config, assistant=None, load_assistant=False)
+    patient_token = mint_patient_token(PATIENT, config)
+    with TestClient(app) as client:  # lifespan: migrations
+        with transaction(app.state.ctx.sessions) as session:
+            create_staff(session, ADMIN_EMAIL, "Ada Admin", "admin", ADMIN_PASSWORD)
+        conversation = client.post("/api/v1/conversations", headers={"Authorization": f"Bearer {patient_token}"})
+        login = client.post("/api/v1/staff/session", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    yield Target(app, patient_token, conversation.json()["conversation_id"], login.json()["access_token"])
+    asgi.shutdown_lifespans()  # schemathesis keeps the app's lifespan running until told otherwise
+
+
+@pytest.fixture(scope="module")
+def api_schema(target: Target):
+    return schemathesis.openapi.from_asgi("/openapi.json", target.app)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def known_issue_13(case: Any) -> bool:
+    """An input issue 13 lists as a 500 today (huge ids, datetimes at the ends of the calendar,
+    lone surrogates): the strict xfails below prove each; fuzzing them would only find them again."""
+    query = case.query or {}
+    if any(isinstance(query.get(k), int) and query[k] > BIGINT_MAX for k in ("after_id", "before_id")):
+        return True
+    if any(str(query.get(k, ""))[:4] in ("0001", "9999") for k in ("since", "until")):
+        return True
+    return any(0xD800 <= ord(ch) <= 0xDFFF for text in _strings(case.body) for ch in text)
+
+
+@schema.include(tag="patient").parametrize()
+@FUZZ
+def test_patient_endpoints_never_answer_5xx(case, target: Target):
+    if known_issue_13(case):
+        return
+    case.headers = {**(case.headers or {}), "authorization": f"Bearer {target.patient_token}"}
+    if "conversation_id" in (case.path_parameters or {}):
+        case.path_parameters["conversation_id"] = target.conversation_id
+    case.call_and_validate(checks=[not_a_server_error])
+
+
+@schema.include(tag="rasa-compatible").parametrize()
+@FUZZ
+def test_rest_webhook_never_answers_5xx(case, target: Target):
+    if known_issue_13(case):
+        return
+    case.headers = {**(case.headers or {}), "authorization": f"Bearer {target.patient_token}"}
+    case.call_and_validate(checks=[not_a_server_error])
+
+
+# /readyz answers 503 by design until the model is loaded (here: never), so only /healthz.
+@schema.include(path="/healthz").parametrize()
+@FUZZ
+def test_liveness_never_answers_5xx(case):
+    case.call_and_validate(checks=[not_a_server_error])
+
+
+# Not fuzzed: the event stream (never ends by itself) and logout (would end the admin's session).
+@(
+    schema.include(tag_regex="^(staff|audit)$")
+    .exclude(path="/api/v1/escalations/stream")
+    .exclude(method="DELETE", path="/api/v1/staff/session")
+    .parametrize()
+)
+@FUZZ
+def test_staff_endpoints_never_answer_5xx(case, target: Target):
+    if known_issue_13(case):
+        return
+    case.cookies = {}  # a generated session cookie would be tried before the admin's bearer token
+    case.headers = {**(case.headers or {}), "authorization": f"Bearer {target.admin_token}"}
+    case.call_and_validate(checks=[not_a_server_error])
+
+
+def _issue_13(reason: str) -> Any:
+    return pytest.mark.xfail(strict=True, reason=f"issue 13: {reason} answers 500 today")
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body"),
+    [
+        pytest.param("patient", "GET", f"/api/v1/conversations/{{cid}}/messages?after_id={2**63}", None,
+                     marks=_issue_13("an after_id beyond 64-bit"), id="after_id-2**63"),
+        pytest.param("patient", "POST", "/api/v1/conversations/{cid}/messages", '{"text": "hi \\ud800"}',
+                     marks=_issue_13("a lone surrogate in a message"), id="message-lone-surrogate"),
+        pytest.param("patient", "POST", "/webhooks/rest/webhook", '{"sender": "s", "message": "\\udc00"}',
+                     marks=_issue_13("a lone surrogate on the REST webhook"), id="webhook-lone-surrogate"),
+        pytest.param("admin", "GET", f"/api/v1/audit-events?before_id={2**63}", None,
+                     marks=_issue_13("a before_id beyond 64-bit"), id="audit-before_id-2**63"),
+        pytest.param("admin", "GET", "/api/v1/audit-events?since=9999-12-31T23:59:59-23:59", None,
+                     marks=_issue_13("a since past year 9999 in UTC"), id="audit-since-9999"),
+        pytest.param("admin", "GET", "/api/v1/audit-events?until=0001-01-01T00:00:00%2B05:00", None,
+                     marks=_issue_13("an until before year 1 in UTC"), id="audit-until-0001"),
+        pytest.param("admin", "GET", f"/api/v1/audit-events/export?before_id={2**63}", None,
+                     marks=_issue_13("an export before_id beyond 64-bit"), id="export-before_id-2**63"),
+        pytest.param("admin", "GET", "/api/v1/audit-events/export?since=0001-01-01T00:00:00%2B05:00", None,
+                     marks=_issue_13("an export since before year 1 in UTC"), id="export-since-0001"),
+    ],
+)
+def test_known_bad_input_gets_a_4xx(target: Target, who: str, method: str, path: str, body: str | None):
+    token = target.patient_token if who == "patient" else target.admin_token
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    client = TestClient(target.app, raise_server_exceptions=False)  # already migrated: no second lifespan
+    response = client.request(method, path.format(cid=target.conversation_id), headers=headers, content=body)
+    assert response.status_code < 500, response.text
