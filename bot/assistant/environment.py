@@ -7,7 +7,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any
 
-# Loggers that print patient text or model internals at DEBUG/INFO (architecture.md).
+# Loggers that print patient text or model internals at DEBUG/INFO (LOG-1 in docs/security.md).
 _NOISY_LOGGERS = ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "negspacy", "matplotlib", "h5py")
 
 

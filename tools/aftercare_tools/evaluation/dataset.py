@@ -32,7 +32,7 @@ SIGNS = (
     "fainting",
     "confusion",
 )
-# Signs whose report alone means emergency help (aftercare-facts.md, "Emergency").
+# Signs whose report alone means emergency help (docs/clinical-sources.md, "Beyond the leaflets").
 EMERGENCY_SIGNS = frozenset(
     {"uncontrolled_bleeding", "breathing_difficulty", "chest_pain", "fainting", "confusion"}
 )
