@@ -1,17 +1,29 @@
 """What every action needs: the clinic, its content, and the reply payload shape."""
 from __future__ import annotations
 
+import abc
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.content import Answer, ClinicSettings, Content, get_clinic, load_content
+from bot.content import Answer, ClinicSettings, get_clinic, load_content
 
 
-def clinic_and_content() -> tuple[ClinicSettings, Content]:
-    clinic = get_clinic()
-    return clinic, load_content(clinic.content_path)
+class ClinicAction(Action, abc.ABC):
+    """An action that answers with the clinic's own details.
+
+    The service's in-process action endpoint builds each action with the clinic settings it
+    was given (the API's `settings.clinic`). Built without them, as a standalone
+    `rasa run actions` server or a test does, an action reads AFTERCARE_* (`get_clinic()`).
+    """
+
+    def __init__(self, clinic: ClinicSettings | None = None) -> None:
+        self.clinic = clinic if clinic is not None else get_clinic()
+        self.content = load_content(self.clinic.content_path)
+
+    @abc.abstractmethod
+    def name(self) -> str: ...
 
 
 def send(dispatcher: CollectingDispatcher, answer: Answer, kind: str, **payload: Any) -> None:

@@ -2,18 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import clinic_and_content, latest_intent, send
+from actions.common import ClinicAction, latest_intent, send
 from bot.content import describe_signs
 from bot.triage import Tier, get_detector
 
 INFORM_TEMPERATURE = "inform_temperature"
 
 
-class ActionTriageWarningSign(Action):
+class ActionTriageWarningSign(ClinicAction):
     """Routes a warning-sign report to the call-provider or emergency reply.
 
     The tier comes from the detector; when only the statistical model saw a report, the tier
@@ -24,7 +24,7 @@ class ActionTriageWarningSign(Action):
         return "action_triage_warning_sign"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        clinic, content = clinic_and_content()
+        clinic, content = self.clinic, self.content
         text = tracker.latest_message.get("text") or ""
         detection = get_detector(clinic.fever_threshold_c).detect(text)
         intent = latest_intent(tracker)

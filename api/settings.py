@@ -1,12 +1,18 @@
-"""Service settings from AFTERCARE_* environment variables (pydantic v1, which Rasa pins)."""
+"""Service settings from AFTERCARE_* environment variables (pydantic v1, which Rasa pins).
+
+One object for the whole service: the clinic's own details are nested in it (`settings.clinic`,
+read from the same AFTERCARE_CLINIC_*, AFTERCARE_FEVER_THRESHOLD_C ... variables), and
+`create_app(settings)` hands them to everything that needs them. Nothing in api/ reads a global.
+"""
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseSettings, root_validator, validator
+from pydantic import BaseSettings, Field, root_validator, validator
 
 from bot.assistant.runtime import DEFAULT_MODEL
+from bot.content import ClinicSettings
 
 # Development-only secrets: fine on a laptop, refused in production (see _no_dev_secrets).
 DEV_PATIENT_KEY = "dev-only-patient-token-key-change-me-000000"
@@ -44,6 +50,8 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    clinic: ClinicSettings = Field(default_factory=ClinicSettings)
+
     class Config:
         env_prefix = "AFTERCARE_"
 
@@ -54,7 +62,7 @@ class Settings(BaseSettings):
         return value
 
     @root_validator(skip_on_failure=True)
-    def _no_dev_secrets(cls, values: dict) -> dict:
+    def _no_dev_secrets(cls, values: dict[str, Any]) -> dict[str, Any]:
         if values["environment"] == "production":
             dev = {DEV_PATIENT_KEY, DEV_STAFF_KEY, DEV_WEBHOOK_KEY}
             in_use = [k for k in ("staff_session_key", "webhook_key") if values[k] in dev]
@@ -83,8 +91,3 @@ class Settings(BaseSettings):
 
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

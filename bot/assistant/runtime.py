@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.assistant.environment import prepare_runtime
+from bot.content import ClinicSettings
 from bot.triage import Tier
 
 DEFAULT_MODEL = Path("models/aftercare.tar.gz")
@@ -61,8 +62,13 @@ class Assistant:
         self.agent = agent
 
     @classmethod
-    def load(cls, model_path: Path = DEFAULT_MODEL, tracker_store: Any = None) -> Assistant:
-        """Blocking (20-30 s on first load): call it from a worker thread in servers."""
+    def load(
+        cls, model_path: Path = DEFAULT_MODEL, tracker_store: Any = None, clinic: ClinicSettings | None = None
+    ) -> Assistant:
+        """Blocking (20-30 s on first load): call it from a worker thread in servers.
+
+        `clinic`: the settings the actions answer with (the API passes `settings.clinic`);
+        without it they read AFTERCARE_* (the shell, tests)."""
         prepare_runtime()
         from rasa.core.agent import Agent
 
@@ -72,7 +78,7 @@ class Assistant:
         if not Path(model_path).exists():
             raise FileNotFoundError(f"no trained model at {model_path}; run `aftercare train`")
         rasa_speedups.install()
-        agent = Agent(action_endpoint=InProcessActionEndpoint(), tracker_store=tracker_store)
+        agent = Agent(action_endpoint=InProcessActionEndpoint(clinic), tracker_store=tracker_store)
         agent.load_model(str(model_path))
         return cls(agent)
 

@@ -1,7 +1,8 @@
 """The clinic's own details, read from AFTERCARE_* environment variables.
 
-Actions and the API's fail-safe both need the phone numbers, so they live here and not
-in the API's settings.
+The API nests these in its Settings (`settings.clinic`) and hands them to the assistant, its
+actions and the fail-safe replies. Only a process without the API (a standalone Rasa action
+server or shell) reads them straight from the environment, through `get_clinic()`.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseSettings, validator
+
+from bot.triage.model import FEVER_THRESHOLD_RANGE_C
 
 DEFAULT_ANSWERS = Path(__file__).with_name("answers.yml")
 
@@ -37,8 +40,9 @@ class ClinicSettings(BaseSettings):
 
     @validator("fever_threshold_c")
     def _threshold_is_celsius(cls, value: float) -> float:
-        if not 36.5 <= value <= 39.5:
-            raise ValueError("fever threshold must be in Celsius, between 36.5 and 39.5")
+        low, high = FEVER_THRESHOLD_RANGE_C
+        if not low <= value <= high:
+            raise ValueError(f"fever threshold must be in Celsius, between {low} and {high}")
         return value
 
     def phone_now(self, now: dt.datetime | None = None) -> str:
@@ -51,4 +55,5 @@ class ClinicSettings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_clinic() -> ClinicSettings:
+    """For processes without the API only (standalone Rasa shell or action server)."""
     return ClinicSettings()

@@ -12,6 +12,9 @@ QUESTION = "question"
 HYPOTHETICAL = "hypothetical"
 BELOW_THRESHOLD = "below_threshold"
 STATUSES = (REPORTED, NEGATED, QUESTION, HYPOTHETICAL, BELOW_THRESHOLD)
+# The one sanity bound on a configured fever threshold (rules file and clinic setting alike):
+# outside it the number was almost certainly given in Fahrenheit or mistyped.
+FEVER_THRESHOLD_RANGE_C = (36.5, 39.5)
 
 
 class _Rank:

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from bot.triage.model import Tier
+from bot.triage.model import FEVER_THRESHOLD_RANGE_C, Tier
 
 DEFAULT_RULES = Path(__file__).with_name("warning_signs.yml")
 SIGN_NAMES = ("fever", "increasing_pain", "redness", "swelling", "bleeding", "drainage",
@@ -199,8 +199,9 @@ def _load(path: Path, _mtime: int) -> Rules:  # the mtime key reloads a file edi
     vocabulary = {t for phrase in _all_lists({k: v for k, v in raw.items() if k != "spelling"})
                   for t in phrase.lower().split()}
     threshold = float(raw["fever"]["threshold_c"])
-    if not 35.0 <= threshold <= 40.0:
-        raise RulesError("fever.threshold_c must be in Celsius (35-40)")
+    low, high = FEVER_THRESHOLD_RANGE_C
+    if not low <= threshold <= high:
+        raise RulesError(f"fever.threshold_c must be in Celsius ({low}-{high})")
     return Rules(
         path=path, threshold_c=threshold,
         celsius_range=_low_high(temp["celsius_range"]),

@@ -5,6 +5,7 @@ import pytest
 from rasa.utils.endpoints import ClientResponseError
 
 from bot.assistant.inprocess_actions import InProcessActionEndpoint
+from bot.content import ClinicSettings
 
 
 def _call(action_name: str, intent: str = "ask_results") -> dict:
@@ -24,3 +25,10 @@ def test_unknown_action_is_a_404_like_an_action_server():
         asyncio.run(InProcessActionEndpoint().request(json=_call("action_does_not_exist")))
     assert error.value.status == 404
 
+
+
+def test_actions_answer_with_the_clinic_settings_they_are_given():
+    """The service hands its own clinic settings down; nothing reads a global on the way."""
+    clinic = ClinicSettings(clinic_phone_day="+1-555-0123", clinic_phone_after_hours="+1-555-0123")
+    result = asyncio.run(InProcessActionEndpoint(clinic).request(json=_call("action_answer_topic", "ask_soreness")))
+    assert "+1-555-0123" in result["responses"][0]["text"]
