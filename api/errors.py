@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,13 +20,17 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, code: str | None = None, headers: dict | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.headers = status, message, headers
         self.code = code or _CODES.get(status, "error")
 
 
-def error_response(request: Request, status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+def error_response(
+    request: Request, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     body = {"error": {"code": code, "message": message}, "request_id": getattr(request.state, "request_id", None)}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -56,5 +61,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error", extra={"error_type": type(exc).__name__})
+        log.error("unhandled error", exc_info=exc, extra={"error_type": type(exc).__name__})
         return error_response(request, 500, "internal_error", "something went wrong; the team has been told")
