@@ -1,31 +1,67 @@
-"""`aftercare serve`, `aftercare patient-token` and `aftercare create-staff`."""
+"""`aftercare serve`, `aftercare patient-token`, `aftercare create-staff` and `disable-staff`."""
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 import sys
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def port_number(value: str) -> int:
+    """argparse type: a TCP port, 1-65535 (the OS would silently pick another for 0 or wrap)."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1-65535")
+    return port
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything slow starts, so a taken port is one clear
+    line and exit status 1 (not a traceback after the model started loading)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            sys.exit(f"error: port {port} is already in use; pass --port")
+        sys.exit(f"error: cannot listen on {host}:{port}: {error.strerror}")
+    sock.listen(2048)
+    return sock
 
 
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from api.main import create_app
-    from api.settings import get_settings
+    from api.settings import Settings
 
-    settings = get_settings()
+    sock = bind(args.host, args.port)
+    settings = Settings()
     if not settings.model_path.exists():
         print(f"warning: no model at {settings.model_path}; run `aftercare train` (serving fail-safe replies)",
               file=sys.stderr)
     print(f"serving on http://{args.host}:{args.port}: API docs /docs, demo portal /demo/portal, staff console /staff/",
           file=sys.stderr)
     # log_config=None keeps our JSON logging; uvicorn's access log would print raw URLs.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+    config = uvicorn.Config(create_app(settings), log_config=None, access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _patient_token(args: argparse.Namespace) -> None:
     from api.identity import mint_patient_token
-    from api.settings import get_settings
+    from api.settings import Settings
 
-    print(mint_patient_token(args.patient_id, get_settings(), lifetime_seconds=args.minutes * 60))
+    print(mint_patient_token(args.patient_id, Settings(), lifetime_seconds=args.minutes * 60))
 
 
 def _create_staff(args: argparse.Namespace) -> None:
@@ -37,29 +73,40 @@ def _create_staff(args: argparse.Namespace) -> None:
     create_staff_from_cli(email=args.email, name=args.name, role=args.role, password=password)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="serve the API, widget and staff console")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+def _disable_staff(args: argparse.Namespace) -> None:
+    from api.staff.accounts import disable_staff_from_cli
+
+    disable_staff_from_cli(email=args.email)
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    # Every option says what it does and, where it has one, its default.
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+
+    p = sub.add_parser("serve", help="serve the API, widget and staff console", formatter_class=formatter)
+    p.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (0.0.0.0 for every interface)")
+    p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="TCP port to listen on, 1-65535")
     p.set_defaults(func=_serve)
 
-    p = sub.add_parser("patient-token", help="print a development patient token (local dev key)")
-    p.add_argument("patient_id")
-    p.add_argument("--minutes", type=int, default=15, choices=range(1, 16), metavar="1-15")
+    p = sub.add_parser(
+        "patient-token", help="print a development patient token (local dev key)", formatter_class=formatter
+    )
+    p.add_argument("patient_id", help="the patient id the token is for (its subject)")
+    p.add_argument("--minutes", type=int, default=15, choices=range(1, 16), metavar="1-15",
+                   help="how long the token stays valid")
     p.set_defaults(func=_patient_token)
 
-    p = sub.add_parser("create-staff", help="create a staff account")
-    p.add_argument("--email", required=True)
-    p.add_argument("--name", required=True)
-    p.add_argument("--role", required=True, choices=["nurse", "admin"])
-    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p = sub.add_parser("create-staff", help="create a staff account", formatter_class=formatter)
+    p.add_argument("--email", required=True, help="the login e-mail address (required)")
+    p.add_argument("--name", required=True, help="the name colleagues see on the dashboard (required)")
+    p.add_argument("--role", required=True, choices=["nurse", "admin"],
+                   help="nurse works the queue; admin also reads the audit trail (required)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password (12+ characters) from standard input; required")
     p.set_defaults(func=_create_staff)
 
-    def _disable_staff(args: argparse.Namespace) -> None:
-        from api.staff.accounts import disable_staff_from_cli
-
-        disable_staff_from_cli(email=args.email)
-
-    p = sub.add_parser("disable-staff", help="disable a staff account and end its sessions at once")
-    p.add_argument("--email", required=True)
+    p = sub.add_parser(
+        "disable-staff", help="disable a staff account and end its sessions at once", formatter_class=formatter
+    )
+    p.add_argument("--email", required=True, help="the account's login e-mail address (required)")
     p.set_defaults(func=_disable_staff)

@@ -1,0 +1,75 @@
+"""`aftercare serve` and the account commands as a newcomer meets them: clear errors, honest
+help, readable server log lines."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import socket
+
+import pytest
+
+from api.cli import bind
+from api.logging_config import JsonFormatter
+from bot.cli import build_parser
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "-1", "http"])
+def test_serve_refuses_a_port_outside_1_to_65535(port, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["serve", "--port", port])
+    assert exit_.value.code == 2
+    assert "argument --port" in capsys.readouterr().err
+
+
+def test_serve_accepts_the_highest_port():
+    assert build_parser().parse_args(["serve", "--port", "65535"]).port == 65535
+
+
+def test_a_port_in_use_is_one_clear_line_and_a_failing_exit():
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            bind("127.0.0.1", port)
+    finally:
+        taken.close()
+    assert exit_.value.code == f"error: port {port} is already in use; pass --port"
+
+
+def _subcommand(name: str) -> argparse.ArgumentParser:
+    [choices] = [a.choices for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return choices[name]
+
+
+@pytest.mark.parametrize("command", ["serve", "patient-token", "create-staff", "disable-staff"])
+def test_every_option_has_help_and_shows_its_default(command, capsys):
+    parser = _subcommand(command)
+    undocumented = [a.dest for a in parser._actions if not a.help]
+    assert undocumented == []
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    for action in parser._actions:
+        if action.default not in (None, False, argparse.SUPPRESS) and action.option_strings:
+            assert f"(default: {action.default})" in text, action.dest
+
+
+def test_serve_help_names_its_defaults(capsys):
+    with pytest.raises(SystemExit):
+        _subcommand("serve").parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 127.0.0.1)" in text and "(default: 8000)" in text
+
+
+def test_uvicorn_lines_are_rendered_with_their_arguments():
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, "Started server process [%d]", (4321,), None)
+    assert json.loads(JsonFormatter().format(record))["message"] == "Started server process [4321]"
+
+
+def test_other_libraries_keep_only_the_template():
+    """Their arguments may carry patient text (a request body, a tracker's latest message)."""
+    record = logging.LogRecord("rasa.core", logging.WARNING, __file__, 1, "could not parse %s", ("my text",), None)
+    assert json.loads(JsonFormatter().format(record))["message"] == "could not parse %s"
