@@ -1,8 +1,12 @@
-"""Everything a request needs that lives as long as the process, kept on app.state.ctx."""
+"""Everything that lives as long as the process, kept on app.state.ctx.
+
+Routes do not take the whole context: they ask api.deps for the part they need (the database
+session, the settings, the event hub). Only the patient-message service uses most of it.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -10,8 +14,15 @@ from sqlalchemy.orm import sessionmaker
 from api.escalations.events import EventHub
 from api.escalations.spool import EscalationSpool
 from api.settings import Settings
+from bot.assistant.runtime import AssistantReply
 from bot.content import ClinicSettings, Content
 from bot.triage import Detector
+
+
+class Responder(Protocol):
+    """What the service needs of bot.assistant.runtime.Assistant (tests may bring a stand-in)."""
+
+    async def respond(self, conversation_id: str, text: str) -> AssistantReply: ...
 
 
 @dataclass
@@ -20,9 +31,12 @@ class AppContext:
     engine: Engine
     sessions: sessionmaker
     detector: Detector
-    clinic: ClinicSettings
     content: Content
     spool: EscalationSpool
     events: EventHub = field(default_factory=EventHub)
-    assistant: Any = None  # bot.assistant.runtime.Assistant once loaded
+    assistant: Responder | None = None  # None until loaded (or when loading failed)
     assistant_error: str | None = None  # why loading failed, for /readyz
+
+    @property
+    def clinic(self) -> ClinicSettings:
+        return self.settings.clinic

@@ -4,14 +4,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from typing_extensions import ParamSpec
 
-Base = declarative_base()
+if TYPE_CHECKING:  # SQLAlchemy 1.4 ships no types: the declarative base as mypy should see it
+
+    class Base:
+        __tablename__: str
+        metadata: Any
+
+        def __init__(self, **columns: Any) -> None: ...
+
+else:
+    Base = declarative_base()
 T = TypeVar("T")
+P = ParamSpec("P")
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -38,14 +49,14 @@ def _sqlite_engine(url: str, synchronous: str) -> sa.engine.Engine:
         url, future=True, connect_args={"check_same_thread": False, "timeout": 15}, **pooling
     )
 
-    @sa.event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
@@ -67,15 +78,26 @@ def transaction(factory: sessionmaker) -> Iterator[Session]:
         session.close()
 
 
-async def in_transaction(factory: sessionmaker, work: Callable[..., T], *args: Any) -> T:
-    """`work(session, *args)` as one transaction on a worker thread: database I/O stays off
-    the event loop that serves every conversation."""
+async def off_loop(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Blocking work (database, files) on a worker thread, off the event loop that serves every
+    conversation. Routes are plain `def` functions (FastAPI runs those in its thread pool);
+    this is for the few async paths: a patient message, the outbox worker, the live stream."""
+    return await run_in_threadpool(work, *args, **kwargs)
+
+
+async def in_transaction(
+    factory: sessionmaker,
+    work: Callable[Concatenate[Session, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """`work(session, *args)` as one transaction, off the event loop."""
 
     def run() -> T:
         with transaction(factory) as session:
-            return work(session, *args)
+            return work(session, *args, **kwargs)
 
-    return await run_in_threadpool(run)
+    return await off_loop(run)
 
 
 def migrate(engine: sa.engine.Engine) -> None:

@@ -1,4 +1,5 @@
-"""Request dependencies: the app context, the verified patient, and owned conversations.
+"""Request dependencies: the database session, app-wide objects, the verified patient, and
+owned conversations.
 
 Object-level access is checked here and only here (AC-1): a route that takes a conversation id
 gets the conversation through `owned_conversation`, which answers 404 for a conversation
@@ -6,24 +7,68 @@ that does not exist and for one that belongs to someone else (ID-3), so ids leak
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from starlette.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
 
 from api.context import AppContext
 from api.conversations import repository
 from api.conversations.models import Conversation
 from api.errors import ApiError
+from api.escalations.events import EventHub
 from api.identity import verify_patient_token
 from api.ratelimit import check_rate
+from api.settings import Settings
+
+# A refusal is an outcome, not a failure: what the request recorded on its way to it (the
+# audit row of a denied action, a failed login, a refused transition) is committed with it.
+_REFUSALS = (ApiError, HTTPException, RequestValidationError)
 
 
 def get_ctx(request: Request) -> AppContext:
-    return request.app.state.ctx
+    ctx: AppContext = request.app.state.ctx
+    return ctx
 
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def app_settings(ctx: Ctx) -> Settings:
+    return ctx.settings
+
+
+def event_hub(ctx: Ctx) -> EventHub:
+    return ctx.events
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]
+Events = Annotated[EventHub, Depends(event_hub)]
+
+
+def db_session(ctx: Ctx) -> Iterator[Session]:
+    """One transaction per request, shared by the route and its dependencies: committed when
+    the route returns (before the response is sent), rolled back on an unexpected error."""
+    session = ctx.sessions()
+    try:
+        yield session
+        session.commit()
+    except _REFUSALS:
+        session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": the commit happens before the response goes out, so a reply never
+# reports what was not stored.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
@@ -33,8 +78,10 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
     return token.strip()
 
 
-def current_patient(ctx: Ctx, request: Request, token: Annotated[str, Depends(bearer_token)]) -> str:
-    patient_id = verify_patient_token(token, ctx.settings)
+def current_patient(
+    settings: AppSettings, request: Request, token: Annotated[str, Depends(bearer_token)]
+) -> str:
+    patient_id = verify_patient_token(token, settings)
     check_rate(request, "patient", patient_id)
     return patient_id
 
@@ -42,16 +89,14 @@ def current_patient(ctx: Ctx, request: Request, token: Annotated[str, Depends(be
 PatientId = Annotated[str, Depends(current_patient)]
 
 
-def _load_owned(ctx: AppContext, conversation_id: str, patient_id: str) -> Conversation:
-    with ctx.sessions() as session:
-        conversation = repository.get_conversation(session, conversation_id)
+def owned_conversation(conversation_id: str, db: DbSession, patient_id: PatientId) -> Conversation:
+    conversation = repository.get_conversation(db, conversation_id)
     if conversation is None or conversation.patient_id != patient_id:
         raise ApiError(404, "conversation not found")
+    # End the read here: a patient message then waits seconds on the model, and must not hold
+    # a pooled connection (or a PostgreSQL transaction) meanwhile. The row stays usable.
+    db.commit()
     return conversation
-
-
-async def owned_conversation(conversation_id: str, ctx: Ctx, patient_id: PatientId) -> Conversation:
-    return await run_in_threadpool(_load_owned, ctx, conversation_id, patient_id)
 
 
 OwnedConversation = Annotated[Conversation, Depends(owned_conversation)]

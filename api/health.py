@@ -3,23 +3,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.engine import Engine
 
-from api.context import AppContext
 from api.deps import Ctx
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-async def healthz() -> dict:
+async def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
 
 
-def _database_answers(ctx: AppContext) -> bool:
+def _database_answers(engine: Engine) -> bool:
     try:
-        with ctx.engine.connect() as connection:
+        with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
         return True
     except Exception:
@@ -27,9 +26,9 @@ def _database_answers(ctx: AppContext) -> bool:
 
 
 @router.get("/readyz")
-async def readyz(ctx: Ctx) -> JSONResponse:
+def readyz(ctx: Ctx) -> JSONResponse:
     """200 only when the model is loaded and the database answers."""
-    checks = {"model": ctx.assistant is not None, "database": await run_in_threadpool(_database_answers, ctx)}
+    checks = {"model": ctx.assistant is not None, "database": _database_answers(ctx.engine)}
     ready = all(checks.values())
     body = {"status": "ready" if ready else "not_ready", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)

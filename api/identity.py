@@ -21,7 +21,7 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _keys_for(alg: str, settings: Settings) -> list:
+def _keys_for(alg: str, settings: Settings) -> list[str]:
     if alg == "HS256":
         return settings.hs256_keys
     if alg == "RS256":
@@ -32,9 +32,10 @@ def _keys_for(alg: str, settings: Settings) -> list:
 def verify_patient_token(token: str, settings: Settings) -> str:
     """Returns the patient id (the token's subject) or raises a 401 ApiError."""
     try:
-        alg = jwt.get_unverified_header(token).get("alg")
+        header_alg = jwt.get_unverified_header(token).get("alg")
     except jwt.PyJWTError:
         raise _unauthorized("malformed token") from None
+    alg = header_alg if isinstance(header_alg, str) else ""
     keys = _keys_for(alg, settings)
     if not keys:
         raise _unauthorized("token algorithm not accepted")

@@ -3,21 +3,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.context import AppContext
+from api.context import AppContext, Responder
 from api.db import make_engine, make_session_factory, migrate
 from api.errors import install_error_handlers
 from api.escalations.spool import EscalationSpool
 from api.logging_config import configure_logging
 from api.middleware import RequestMiddleware
 from api.ratelimit import RateLimits
-from api.settings import Settings, get_settings
-from bot.content import get_clinic, load_content
+from api.settings import Settings
+from bot.assistant.runtime import Assistant
+from bot.content import load_content
 from bot.triage import get_detector
 
 log = logging.getLogger("aftercare.app")
@@ -25,11 +26,14 @@ API_DESCRIPTION = """Marrow Aftercare: a triage assistant for patients after a b
 Patient routes need `Authorization: Bearer <portal JWT>`."""
 
 
-def _load_assistant(settings: Settings) -> Any:
+def _load_assistant(settings: Settings) -> Assistant:
     from api.tracker_store import build_tracker_store
-    from bot.assistant.runtime import Assistant
 
-    return Assistant.load(settings.model_path, tracker_store=build_tracker_store(settings.database_url))
+    return Assistant.load(
+        settings.model_path,
+        tracker_store=build_tracker_store(settings.database_url),
+        clinic=settings.clinic,
+    )
 
 
 async def _load_in_background(ctx: AppContext) -> None:
@@ -39,28 +43,29 @@ async def _load_in_background(ctx: AppContext) -> None:
         log.info("assistant loaded")
     except Exception as error:
         ctx.assistant_error = type(error).__name__
-        log.error("assistant failed to load; serving fail-safe replies", extra={"error_type": type(error).__name__})
+        log.error(
+            "assistant failed to load; serving fail-safe replies",
+            exc_info=error,
+            extra={"error_type": type(error).__name__},
+        )
 
 
-def create_app(settings: Settings | None = None, assistant: Any = None, load_assistant: bool = True) -> FastAPI:
+def create_app(settings: Settings, assistant: Responder | None = None, load_assistant: bool = True) -> FastAPI:
     """`assistant`: an already loaded Assistant (tests share one); else it loads in the background."""
-    settings = settings or get_settings()
     configure_logging(settings.log_level)
     engine = make_engine(settings.database_url)
-    clinic = get_clinic()
     ctx = AppContext(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        detector=get_detector(clinic.fever_threshold_c),
-        clinic=clinic,
-        content=load_content(clinic.content_path),
+        detector=get_detector(settings.clinic.fever_threshold_c),
+        content=load_content(settings.clinic.content_path),
         spool=EscalationSpool(settings.spool_path),
         assistant=assistant,
     )
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)
         ctx.spool.replay(ctx.sessions, notify_webhook=bool(settings.webhook_url))
         loading = None
@@ -105,11 +110,10 @@ def _include_routers(app: FastAPI) -> None:
 
     for module in (health, conversations, rest_channel):
         app.include_router(module.router)
-    for optional in ("api.staff.router", "api.escalations.router", "api.audit.router", "api.widget.router"):
-        try:
-            module = __import__(optional, fromlist=["router"])
-        except ModuleNotFoundError as error:
-            if error.name == optional:
-                continue  # that domain is not built yet
-            raise
+    from api.audit import router as audit
+    from api.escalations import router as escalations
+    from api.staff import router as staff
+    from api.widget import router as widget
+
+    for module in (staff, escalations, audit, widget):
         app.include_router(module.router)

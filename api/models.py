@@ -1,6 +1,6 @@
 """Every table, imported in one place for Alembic and for tests."""
-from api.audit.models import AuditEvent
 from api.conversations.models import Conversation, Message
+from api.core.audit_log import AuditEvent
 from api.db import Base
 from api.escalations.models import Escalation, OutboxEvent
 from api.staff.models import StaffSession, StaffUser

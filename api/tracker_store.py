@@ -1,11 +1,13 @@
 """Rasa's SQL tracker store on the service's own database."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 
-def build_tracker_store(database_url: str):
+def build_tracker_store(database_url: str) -> Any:  # rasa's SQLTrackerStore (Rasa ships no types)
     from rasa.core.tracker_store import SQLTrackerStore
 
     url = make_url(database_url)
@@ -24,7 +26,7 @@ def build_tracker_store(database_url: str):
     )
 
 
-def _use_pooled_sqlite(store, database_url: str) -> None:
+def _use_pooled_sqlite(store: Any, database_url: str) -> None:
     """Rasa builds a NullPool engine with SQLite's default rollback journal and a full sync:
     two connections opened and several fsyncs per turn, on the event loop. Trackers are
     dialogue state, rebuilt from a fresh window if lost (the transcript of record is the

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from api.audit.models import AuditEvent
+from api.core.audit_log import AuditEvent
 
 
 @dataclass(frozen=True)

@@ -5,22 +5,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
-from api.audit import repository
-from api.audit.schemas import FIELDS, AuditEventOut, AuditPage
-from api.audit.service import RequestContext, record, request_context
-from api.context import AppContext
-from api.db import transaction
-from api.deps import Ctx
+from api.audit import repository, service
+from api.audit.schemas import FIELDS, AuditPage
+from api.core.audit_log import request_context
+from api.core.time import as_utc
+from api.deps import DbSession
 from api.staff.deps import AdminStaff
 
 router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
-_AUTH = {401: {"description": "No valid staff session"}, 403: {"description": "Not an admin"}}
+_AUTH: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid staff session"},
+    403: {"description": "Not an admin"},
+}
 EXPORT_LIMIT = 10_000
 
 
@@ -38,47 +39,32 @@ def audit_filter(
     before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> repository.AuditFilter:
     return repository.AuditFilter(
-        actor, action, object_type, object_id, _utc(since), _utc(until), before_id
+        actor, action, object_type, object_id, as_utc(since), as_utc(until), before_id
     )
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is None:
-        return value and value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
 
 
 Filter = Annotated[repository.AuditFilter, Depends(audit_filter)]
 
 
-def _read(
-    ctx: AppContext, actx: RequestContext, f: repository.AuditFilter, limit: int, action: str
-) -> list[AuditEventOut]:
-    with transaction(ctx.sessions) as session:
-        rows = repository.search(session, f, limit)
-        record(session, actx, action, "audit", None, "success")
-        return [AuditEventOut.build(row) for row in rows]
-
-
 @router.get("", response_model=AuditPage, responses=_AUTH)
-async def list_audit_events(
+def list_audit_events(
     request: Request,
-    ctx: Ctx,
+    db: DbSession,
     staff: AdminStaff,
     f: Filter,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Newest first; filter by actor, action, object and time; page with `before_id`."""
     actx = request_context(request, staff.id, staff.role)
-    items = await run_in_threadpool(_read, ctx, actx, f, limit, "audit.query")
+    items = service.read_trail(db, actx, f, limit, "audit.query")
     return AuditPage(items=items, next_before_id=items[-1].id if len(items) == limit else None)
 
 
 @router.get("/export", responses={**_AUTH, 200: {"content": {"text/csv": {}}}})
-async def export_audit_events(request: Request, ctx: Ctx, staff: AdminStaff, f: Filter) -> Response:
+def export_audit_events(request: Request, db: DbSession, staff: AdminStaff, f: Filter) -> Response:
     """The same filters as CSV (up to 10,000 rows, newest first). Every export is audited."""
     actx = request_context(request, staff.id, staff.role)
-    items = await run_in_threadpool(_read, ctx, actx, f, EXPORT_LIMIT, "audit.export")
+    items = service.read_trail(db, actx, f, EXPORT_LIMIT, "audit.export")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(FIELDS)
@@ -91,7 +77,7 @@ async def export_audit_events(request: Request, ctx: Ctx, staff: AdminStaff, f: 
     )
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     text = (
         value.isoformat()
         if isinstance(value, dt.datetime)

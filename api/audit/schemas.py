@@ -4,8 +4,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from api.audit.models import AuditEvent
-from api.staff.timeutil import as_utc
+from api.core.audit_log import AuditEvent
+from api.core.time import as_utc
 
 FIELDS = (
     "id",

@@ -1,70 +1,18 @@
-"""Writing audit events (AUD-1..3): one append-only row per action, in the caller's transaction.
-
-`record` only adds the row to the session; it commits with the action it describes, or not at
-all. Never pass message text, notes or passwords here: the row holds ids and outcomes only.
-"""
+"""Reading the audit trail (admins only); the read is itself audited."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
-from fastapi import Request
 from sqlalchemy.orm import Session
 
-from api.audit.models import AuditEvent
-from api.ratelimit import client_address
-
-OUTCOMES = ("success", "failure", "denied")
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """Who did it and from where; built once per request (or by the CLI)."""
-
-    actor_id: str | None
-    actor_role: str | None
-    request_id: str | None
-    client_address: str | None
-
-    def as_actor(self, actor_id: str | None, actor_role: str | None) -> RequestContext:
-        return replace(self, actor_id=actor_id, actor_role=actor_role)
+from api.audit.repository import AuditFilter, search
+from api.audit.schemas import AuditEventOut
+from api.core.audit_log import RequestContext, record
 
 
-def request_context(
-    request: Request, actor_id: str | None = None, actor_role: str | None = None
-) -> RequestContext:
-    return RequestContext(
-        actor_id=actor_id,
-        actor_role=actor_role,
-        request_id=getattr(request.state, "request_id", None),
-        client_address=client_address(request)[:64],
-    )
-
-
-CLI_CONTEXT = RequestContext(
-    actor_id="cli", actor_role="system", request_id=None, client_address="local"
-)
-
-
-def record(
-    session: Session,
-    request_context: RequestContext,
-    action: str,
-    object_type: str | None,
-    object_id: str | None,
-    outcome: str,
-) -> AuditEvent:
-    if outcome not in OUTCOMES:
-        raise ValueError(f"unknown audit outcome {outcome!r}")
-    event = AuditEvent(
-        actor_id=(request_context.actor_id or None) and request_context.actor_id[:254],
-        actor_role=request_context.actor_role,
-        action=action,
-        object_type=object_type,
-        object_id=object_id and object_id[:64],
-        outcome=outcome,
-        request_id=request_context.request_id,
-        client_address=request_context.client_address,
-    )
-    session.add(event)
-    return event
+def read_trail(
+    session: Session, actx: RequestContext, f: AuditFilter, limit: int, action: str
+) -> list[AuditEventOut]:
+    """Reading the trail is itself an audited action (audit.query, audit.export)."""
+    rows = search(session, f, limit)
+    record(session, actx, action, "audit", None, "success")
+    return [AuditEventOut.build(row) for row in rows]

@@ -1,19 +1,10 @@
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-
 import sqlalchemy as sa
 
+from api.core.ids import new_id
+from api.core.time import utcnow
 from api.db import Base
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 class Conversation(Base):

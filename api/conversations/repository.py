@@ -17,7 +17,8 @@ def create_conversation(session: Session, patient_id: str, conversation_id: str 
 
 
 def get_conversation(session: Session, conversation_id: str) -> Conversation | None:
-    return session.get(Conversation, conversation_id)
+    row: Conversation | None = session.get(Conversation, conversation_id)
+    return row
 
 
 def add_message(session: Session, conversation_id: str, role: str, text: str, triage_level: str = "none",
@@ -41,4 +42,4 @@ def list_messages(session: Session, conversation_id: str, limit: int, after_id: 
 
 def count_patient_messages(session: Session, conversation_id: str) -> int:
     query = sa.select(sa.func.count()).where(Message.conversation_id == conversation_id, Message.role == "patient")
-    return session.execute(query).scalar_one()
+    return int(session.execute(query).scalar_one())

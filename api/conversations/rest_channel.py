@@ -11,13 +11,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, StrictStr, ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from api.context import AppContext
-from api.conversations import repository
-from api.conversations.router import check_length
-from api.conversations.service import handle_patient_message
-from api.db import transaction
+from api.conversations.service import check_length, conversation_for_sender, handle_patient_message
+from api.db import in_transaction
 from api.deps import Ctx, PatientId
 from api.errors import ApiError
 
@@ -28,16 +24,6 @@ _SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 class RestMessage(BaseModel):
     sender: StrictStr
     message: StrictStr
-
-
-def _conversation_for(ctx: AppContext, sender: str, patient_id: str) -> str:
-    with transaction(ctx.sessions) as session:
-        conversation = repository.get_conversation(session, sender)
-        if conversation is None:
-            return repository.create_conversation(session, patient_id, sender).id
-        if conversation.patient_id != patient_id:
-            raise ApiError(404, "conversation not found")
-        return conversation.id
 
 
 async def _parse(request: Request) -> RestMessage:
@@ -60,8 +46,9 @@ async def _parse(request: Request) -> RestMessage:
 @router.post("/webhooks/rest/webhook")
 async def rest_webhook(request: Request, ctx: Ctx, patient_id: PatientId) -> list[dict[str, Any]]:
     body = await _parse(request)
-    check_length(ctx, body.message)
-    conversation_id = await run_in_threadpool(_conversation_for, ctx, body.sender, patient_id)
+    check_length(ctx.settings, body.message)
+    # Committed on its own, before the message: the message's transaction refers to it.
+    conversation_id = await in_transaction(ctx.sessions, conversation_for_sender, body.sender, patient_id)
     result = await handle_patient_message(ctx, conversation_id, body.message)
     custom = {"triage": result.triage.dict(), "topic": result.topic, "escalation_id": result.escalation_id,
               "answered_by": result.answered_by}

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictStr, validator
 
+from api.core.transcript import TranscriptLine, TriageLevel
 from bot.content.sources import source_links
 
-TriageLevel = Literal["emergency", "call_provider", "none"]
+AnsweredBy = Literal["assistant", "safety_net", "failsafe"]
 
 
 class NewMessage(BaseModel):
@@ -37,11 +37,11 @@ class Reply(BaseModel):
     source_links: list[SourceLink] = Field(
         [], description="`sources` as readable names and links, for display (filled from the ids)."
     )
-    buttons: list[dict] = []
+    buttons: list[dict[str, Any]] = []
     phone: str | None = Field(None, description="Number to call, on call-provider and emergency replies.")
 
     @validator("source_links", always=True)
-    def _links_for_the_sources(cls, links: list[SourceLink], values: dict) -> list[SourceLink]:
+    def _links_for_the_sources(cls, links: list[SourceLink], values: dict[str, Any]) -> list[SourceLink]:
         return links or [SourceLink(**link) for link in source_links(values.get("sources", []))]
 
 
@@ -56,20 +56,9 @@ class MessageResult(BaseModel):
     triage: Triage
     topic: str | None
     escalation_id: str | None
-    answered_by: Literal["assistant", "safety_net", "failsafe"] = Field(
+    answered_by: AnsweredBy = Field(
         ..., description="assistant: the Rasa model; safety_net: the detector overrode it; failsafe: the model failed."
     )
-
-
-class TranscriptLine(BaseModel):
-    class Config:
-        orm_mode = True
-
-    id: int
-    role: Literal["patient", "assistant"]
-    text: str
-    triage_level: TriageLevel
-    created_at: dt.datetime
 
 
 class Transcript(BaseModel):

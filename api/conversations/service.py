@@ -1,4 +1,5 @@
-"""A patient message, end to end: detector, assistant under a timeout, one transaction.
+"""Patient conversations: starting one, reading its transcript, and a patient message end to
+end (detector, assistant under a timeout, one transaction).
 
 The detector runs first and always. The reply is the assistant's unless it failed (then a
 fixed safe reply chosen by the detector's tier) or unless it under-triaged what the detector
@@ -9,15 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from api.context import AppContext
 from api.conversations import repository
-from api.conversations.schemas import MessageResult, Reply, Triage
-from api.db import transaction
+from api.conversations.schemas import AnsweredBy, MessageResult, Reply, Triage
+from api.core.transcript import TranscriptLine
+from api.db import in_transaction, off_loop, transaction
+from api.errors import ApiError
 from api.escalations.service import event_payload, open_escalation
+from api.settings import Settings
+from bot.assistant.runtime import AssistantReply
 from bot.content import describe_signs
 from bot.triage import Detection, Tier
 
@@ -30,9 +36,33 @@ log = logging.getLogger("aftercare.conversations")
 RASA_WINDOW_TURNS = 20
 
 
-def _rasa_sender(ctx: AppContext, conversation_id: str) -> str:
-    with ctx.sessions() as session:
-        turns = repository.count_patient_messages(session, conversation_id)
+def check_length(settings: Settings, text: str) -> None:
+    if len(text) > settings.max_text_chars:
+        raise ApiError(422, f"text is longer than {settings.max_text_chars} characters", "text_too_long")
+
+
+def start_conversation(session: Session, patient_id: str) -> str:
+    return str(repository.create_conversation(session, patient_id).id)
+
+
+def conversation_for_sender(session: Session, sender: str, patient_id: str) -> str:
+    """The Rasa REST channel's `sender` is the conversation id: created on first use for this
+    patient, refused (404, as if absent) when another patient owns it."""
+    conversation = repository.get_conversation(session, sender)
+    if conversation is None:
+        return str(repository.create_conversation(session, patient_id, sender).id)
+    if conversation.patient_id != patient_id:
+        raise ApiError(404, "conversation not found")
+    return str(conversation.id)
+
+
+def transcript(session: Session, conversation_id: str, limit: int, after_id: int) -> list[TranscriptLine]:
+    rows = repository.list_messages(session, conversation_id, limit, after_id)
+    return [TranscriptLine.build(row) for row in rows]
+
+
+def _rasa_sender(session: Session, conversation_id: str) -> str:
+    turns = repository.count_patient_messages(session, conversation_id)
     return f"{conversation_id}.{turns // RASA_WINDOW_TURNS}"
 
 
@@ -42,7 +72,7 @@ class _Answer:
     tier: Tier
     signs: list[str]
     topic: str | None
-    answered_by: str
+    answered_by: AnsweredBy
     handoff: bool = False
 
 
@@ -60,14 +90,14 @@ def _phone_for(ctx: AppContext, tier: Tier) -> str | None:
     return None
 
 
-def safe_answer(ctx: AppContext, detection: Detection, answered_by: str) -> _Answer:
+def safe_answer(ctx: AppContext, detection: Detection, answered_by: AnsweredBy) -> _Answer:
     """The reply when the assistant cannot be trusted or reached."""
     tier = detection.tier
     name = tier.value if tier is not Tier.NONE else "fallback_apology"
     return _Answer([_fixed_reply(ctx, name, tier, detection.signs)], tier, detection.signs, None, answered_by)
 
 
-def _from_assistant(ctx: AppContext, reply) -> _Answer:
+def _from_assistant(ctx: AppContext, reply: AssistantReply) -> _Answer:
     replies = []
     for message in reply.messages:
         custom = message.get("custom") or {}
@@ -83,10 +113,14 @@ async def _ask_assistant(ctx: AppContext, conversation_id: str, text: str, detec
     if ctx.assistant is None:
         return safe_answer(ctx, detection, "failsafe")
     try:
-        sender = await run_in_threadpool(_rasa_sender, ctx, conversation_id)
+        sender = await in_transaction(ctx.sessions, _rasa_sender, conversation_id)
         reply = await asyncio.wait_for(ctx.assistant.respond(sender, text), ctx.settings.agent_timeout_seconds)
     except Exception as error:  # timeout, model error, action error: the patient still gets a safe reply
-        log.error("assistant failed; answering with the fail-safe", extra={"error_type": type(error).__name__})
+        log.error(
+            "assistant failed; answering with the fail-safe",
+            exc_info=error,
+            extra={"error_type": type(error).__name__},
+        )
         return safe_answer(ctx, detection, "failsafe")
     answer = _from_assistant(ctx, reply)
     if not answer.replies:
@@ -98,7 +132,7 @@ async def _ask_assistant(ctx: AppContext, conversation_id: str, text: str, detec
     return answer
 
 
-def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer):
+def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) -> dict[str, Any] | None:
     """Patient message, replies and escalation in ONE transaction, committed before replying."""
     with transaction(ctx.sessions) as session:
         patient_message = repository.add_message(session, conversation_id, "patient", text, answer.tier.value)
@@ -106,21 +140,21 @@ def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer):
             repository.add_message(
                 session, conversation_id, "assistant", reply.text, answer.tier.value, answer.answered_by
             )
-        escalation = None
         tier = _escalation_tier(answer)
-        if tier:
-            escalation = open_escalation(session, conversation_id, patient_message.id, tier, answer.signs,
-                                         notify_webhook=bool(ctx.settings.webhook_url))
-        return escalation and event_payload(escalation)
+        if not tier:
+            return None
+        escalation = open_escalation(session, conversation_id, patient_message.id, tier, answer.signs,
+                                     notify_webhook=bool(ctx.settings.webhook_url))
+        return event_payload(escalation)
 
 
 def _escalation_tier(answer: _Answer) -> str | None:
     if answer.tier is not Tier.NONE:
-        return answer.tier.value
+        return str(answer.tier.value)
     return "callback" if answer.handoff else None
 
 
-def _persist_or_spool(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) -> dict | None:
+def _persist_or_spool(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) -> dict[str, Any] | None:
     """If the database fails, the escalation goes to the spool: the patient still gets the
     safe reply, and staff get the escalation when the database is back."""
     try:
@@ -128,7 +162,7 @@ def _persist_or_spool(ctx: AppContext, conversation_id: str, text: str, answer: 
             ctx.spool.replay(ctx.sessions, notify_webhook=bool(ctx.settings.webhook_url))
         return _persist(ctx, conversation_id, text, answer)
     except SQLAlchemyError as error:
-        log.error("database write failed", extra={"error_type": type(error).__name__})
+        log.error("database write failed", exc_info=error, extra={"error_type": type(error).__name__})
         tier = _escalation_tier(answer)
         if tier:
             ctx.spool.save(conversation_id, text, tier, answer.signs)
@@ -138,7 +172,7 @@ def _persist_or_spool(ctx: AppContext, conversation_id: str, text: str, answer: 
 async def handle_patient_message(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
     detection = ctx.detector.detect(text)
     answer = await _ask_assistant(ctx, conversation_id, text, detection)
-    event = await run_in_threadpool(_persist_or_spool, ctx, conversation_id, text, answer)
+    event = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer)
     if event:
         ctx.events.publish(event)
         log.info("escalation opened", extra={"tier": event["tier"], "answered_by": answer.answered_by})

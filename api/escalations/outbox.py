@@ -16,15 +16,16 @@ import hmac
 import json
 import logging
 import time
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from api.context import AppContext
-from api.db import transaction
+from api.core.time import utcnow
+from api.db import in_transaction
 from api.escalations.models import OutboxEvent
-from api.staff.timeutil import now
 
 log = logging.getLogger("aftercare.outbox")
 MAX_ATTEMPTS = 12  # about 17 hours of retries with the backoff below
@@ -42,46 +43,44 @@ def sign(key: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def _claim_due(ctx: AppContext) -> list[tuple[int, dict, int]]:
+def claim_due(session: Session) -> list[tuple[int, dict[str, Any], int]]:
     """Rows due now, each leased by a compare-and-set so two processes never send it together."""
-    current = now()
-    with transaction(ctx.sessions) as session:
-        rows = session.execute(
-            sa.select(OutboxEvent.id, OutboxEvent.payload, OutboxEvent.attempts)
-            .where(
-                OutboxEvent.delivered_at.is_(None),
-                OutboxEvent.next_attempt_at <= current,
-                OutboxEvent.attempts < MAX_ATTEMPTS,
-            )
-            .order_by(OutboxEvent.id)
-            .limit(BATCH)
-        ).all()
-        claimed = []
-        for row_id, payload, attempts in rows:
-            leased = session.execute(  # still due = nobody leased it since we looked
-                sa.update(OutboxEvent)
-                .where(OutboxEvent.id == row_id, OutboxEvent.next_attempt_at <= current)
-                .values(next_attempt_at=current + LEASE)
-                .execution_options(synchronize_session=False)
-            )
-            if leased.rowcount == 1:
-                claimed.append((row_id, payload, attempts))
-        return claimed
+    current = utcnow()
+    rows = session.execute(
+        sa.select(OutboxEvent.id, OutboxEvent.payload, OutboxEvent.attempts)
+        .where(
+            OutboxEvent.delivered_at.is_(None),
+            OutboxEvent.next_attempt_at <= current,
+            OutboxEvent.attempts < MAX_ATTEMPTS,
+        )
+        .order_by(OutboxEvent.id)
+        .limit(BATCH)
+    ).all()
+    claimed = []
+    for row_id, payload, attempts in rows:
+        leased = session.execute(  # still due = nobody leased it since we looked
+            sa.update(OutboxEvent)
+            .where(OutboxEvent.id == row_id, OutboxEvent.next_attempt_at <= current)
+            .values(next_attempt_at=current + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        if leased.rowcount == 1:
+            claimed.append((row_id, payload, attempts))
+    return claimed
 
 
-def _settle(ctx: AppContext, row_id: int, attempts: int, error: str | None) -> None:
-    with transaction(ctx.sessions) as session:
-        row = session.get(OutboxEvent, row_id)
-        row.attempts = attempts + 1
-        if error is None:
-            row.delivered_at = now()
-        else:
-            row.last_error = error[:200]
-            row.next_attempt_at = now() + backoff(row.attempts)
+def settle(session: Session, row_id: int, attempts: int, error: str | None) -> None:
+    row = session.get(OutboxEvent, row_id)
+    row.attempts = attempts + 1
+    if error is None:
+        row.delivered_at = utcnow()
+    else:
+        row.last_error = error[:200]
+        row.next_attempt_at = utcnow() + backoff(row.attempts)
 
 
 async def _send(
-    ctx: AppContext, client: httpx.AsyncClient, row_id: int, payload: dict
+    ctx: AppContext, client: httpx.AsyncClient, row_id: int, payload: dict[str, Any]
 ) -> str | None:
     """None when delivered; otherwise a short reason (no response body: it is not ours to store)."""
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
@@ -102,9 +101,9 @@ async def _send(
 async def deliver_due(ctx: AppContext, client: httpx.AsyncClient) -> int:
     """One pass over the outbox; returns how many rows were delivered."""
     delivered = 0
-    for row_id, payload, attempts in await run_in_threadpool(_claim_due, ctx):
+    for row_id, payload, attempts in await in_transaction(ctx.sessions, claim_due):
         error = await _send(ctx, client, row_id, payload)
-        await run_in_threadpool(_settle, ctx, row_id, attempts, error)
+        await in_transaction(ctx.sessions, settle, row_id, attempts, error)
         if error is None:
             delivered += 1
         else:
@@ -139,13 +138,15 @@ async def run_worker(
             try:
                 await deliver_due(ctx, client)
             except Exception as error:  # a database hiccup must not end the worker
-                log.error("outbox pass failed", extra={"error_type": type(error).__name__})
+                log.error(
+                    "outbox pass failed", exc_info=error, extra={"error_type": type(error).__name__}
+                )
             await asyncio.sleep(poll_seconds)
 
 
 def start_worker(
     ctx: AppContext, poll_seconds: float = 2.0, transport: httpx.AsyncBaseTransport | None = None
-) -> asyncio.Task:
+) -> asyncio.Task[None]:
     """Delivers in the background: start it in the app lifespan, cancel it on shutdown.
 
     Without a webhook URL the task ends at once.

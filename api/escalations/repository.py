@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -13,12 +15,14 @@ STATUSES = ("open", "acknowledged", "resolved")
 
 
 def get(session: Session, escalation_id: str, fresh: bool = False) -> Escalation | None:
-    return session.get(Escalation, escalation_id, populate_existing=fresh)
+    row: Escalation | None = session.get(Escalation, escalation_id, populate_existing=fresh)
+    return row
 
 
 def queue(session: Session, status: str, limit: int, offset: int) -> tuple[int, list[Escalation]]:
     """Open and acknowledged work: emergency first, then oldest first. Resolved: latest first."""
     where = Escalation.status == status
+    order: tuple[Any, ...]
     if status == "resolved":
         order = (Escalation.resolved_at.desc(), Escalation.id)
     else:
@@ -40,7 +44,7 @@ def staff_names(session: Session, staff_ids: set[str]) -> dict[str, str]:
     return dict(rows.all())
 
 
-def change_status(session: Session, escalation_id: str, from_status: str, **values) -> bool:
+def change_status(session: Session, escalation_id: str, from_status: str, **values: Any) -> bool:
     """Compare-and-set on the status: of two concurrent callers exactly one sees True."""
     result = session.execute(
         sa.update(Escalation)
@@ -48,11 +52,12 @@ def change_status(session: Session, escalation_id: str, from_status: str, **valu
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return bool(result.rowcount == 1)
 
 
 def conversation(session: Session, conversation_id: str) -> Conversation | None:
-    return session.get(Conversation, conversation_id)
+    row: Conversation | None = session.get(Conversation, conversation_id)
+    return row
 
 
 def transcript(session: Session, conversation_id: str, limit: int) -> tuple[list[Message], bool]:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
-from api.audit.service import RequestContext, request_context
-from api.context import AppContext
-from api.db import in_transaction, transaction
-from api.deps import Ctx
+from api.core.audit_log import RequestContext, request_context
+from api.deps import DbSession, Events
 from api.errors import ApiError
-from api.escalations import repository, service, stream
+from api.escalations import pages, service, stream
+from api.escalations.events import EventHub
 from api.escalations.models import Escalation
 from api.escalations.schemas import (
     EscalationDetail,
@@ -21,94 +21,98 @@ from api.escalations.schemas import (
     ResolveRequest,
     Status,
 )
-from api.staff.deps import CurrentStaff, visible_escalation
+from api.staff.deps import CurrentStaff
+from api.staff.sessions import StaffPrincipal
 
-router = APIRouter(prefix="/api/v1/escalations", tags=["staff"])
-router.include_router(stream.router)  # before /{escalation_id}, so "stream" is not taken for an id
+api_router = APIRouter(prefix="/api/v1/escalations", tags=["staff"])
+api_router.include_router(stream.router)  # before /{escalation_id}, so "stream" is not taken for an id
+
+
+def visible_escalation(escalation_id: str, db: DbSession, staff: CurrentStaff) -> Escalation:
+    row = service.visible(db, staff, escalation_id)
+    if row is None:
+        raise ApiError(404, "escalation not found")
+    return row
+
 
 StaffEscalation = Annotated[Escalation, Depends(visible_escalation)]
-_AUTH = {
+_AUTH: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid staff session"},
     403: {"description": "Cookie request without the CSRF header"},
 }
-_ONE = {**_AUTH, 404: {"description": "No such escalation"}}
+_ONE: dict[int | str, dict[str, Any]] = {**_AUTH, 404: {"description": "No such escalation"}}
 
 
-def load_queue(ctx: AppContext, status: str, limit: int, offset: int) -> EscalationQueue:
-    with ctx.sessions() as session:
-        total, rows = repository.queue(session, status, limit, offset)
-        names = repository.staff_names(
-            session, {r.acknowledged_by for r in rows} | {r.resolved_by for r in rows}
-        )
-        return EscalationQueue(
-            status=status, total=total, items=[EscalationSummary.build(r, names) for r in rows]
-        )
-
-
-@router.get("", response_model=EscalationQueue, responses=_AUTH)
-async def list_escalations(
-    ctx: Ctx,
+@api_router.get("", response_model=EscalationQueue, responses=_AUTH)
+def list_escalations(
+    db: DbSession,
     staff: CurrentStaff,
     status: Status = "open",
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> EscalationQueue:
     """The queue: emergency first, then oldest first (resolved: latest first). No message text."""
-    return await run_in_threadpool(load_queue, ctx, status, limit, offset)
+    return service.load_queue(db, status, limit, offset)
 
 
-def view_escalation(ctx: AppContext, actx: RequestContext, escalation_id: str) -> EscalationDetail:
-    with transaction(ctx.sessions) as session:
-        detail = service.view(session, actx, escalation_id)
-    if detail is None:
-        raise ApiError(404, "escalation not found")
-    return detail
-
-
-@router.get("/{escalation_id}", response_model=EscalationDetail, responses=_ONE)
-async def get_escalation(
-    request: Request, ctx: Ctx, staff: CurrentStaff, escalation: StaffEscalation
+@api_router.get("/{escalation_id}", response_model=EscalationDetail, responses=_ONE)
+def get_escalation(
+    request: Request, db: DbSession, staff: CurrentStaff, escalation: StaffEscalation
 ) -> EscalationDetail:
     """The escalation with the conversation's transcript and patient id. Every call is audited."""
-    actx = request_context(request, staff.id, staff.role)
-    return await run_in_threadpool(view_escalation, ctx, actx, escalation.id)
+    return service.view_or_404(db, request_context(request, staff.id, staff.role), escalation.id)
 
 
-async def _apply(request: Request, ctx: AppContext, staff, action, *args) -> EscalationSummary:
-    actx = request_context(request, staff.id, staff.role)
-    # One transaction that commits the audit row even when the change was refused (409).
-    result = await in_transaction(ctx.sessions, action, actx, *args)
+def _apply(
+    db: Session,
+    events: EventHub,
+    actx: RequestContext,
+    change: Callable[[Session], service.Transition],
+) -> EscalationSummary:
+    result = change(db)
+    # Committed either way: a refused change (409) keeps its audit row too.
+    db.commit()
     if not result.ok:
-        raise ApiError(409, result.problem, "invalid_transition")
-    ctx.events.publish(
-        service.status_event(result.escalation, result.names)
-    )  # after commit: dashboards update
+        raise ApiError(409, result.problem or "invalid transition", "invalid_transition")
+    events.publish(service.status_event(result.escalation, result.names))  # after commit
     return EscalationSummary.build(result.escalation, result.names)
 
 
-@router.post(
+def _actx(request: Request, staff: StaffPrincipal) -> RequestContext:
+    return request_context(request, staff.id, staff.role)
+
+
+@api_router.post(
     "/{escalation_id}/acknowledge",
     response_model=EscalationSummary,
     responses={**_ONE, 409: {"description": "Not open any more (someone else acknowledged it)"}},
 )
-async def acknowledge(
-    request: Request, ctx: Ctx, staff: CurrentStaff, escalation: StaffEscalation
+def acknowledge(
+    request: Request, db: DbSession, events: Events, staff: CurrentStaff, escalation: StaffEscalation
 ) -> EscalationSummary:
     """Take the escalation: open -> acknowledged. Of two concurrent calls exactly one succeeds."""
-    return await _apply(request, ctx, staff, service.acknowledge, escalation.id)
+    actx = _actx(request, staff)
+    return _apply(db, events, actx, lambda s: service.acknowledge(s, actx, escalation.id))
 
 
-@router.post(
+@api_router.post(
     "/{escalation_id}/resolve",
     response_model=EscalationSummary,
     responses={**_ONE, 409: {"description": "Not acknowledged yet, or already resolved"}},
 )
-async def resolve(
+def resolve(
     body: ResolveRequest,
     request: Request,
-    ctx: Ctx,
+    db: DbSession,
+    events: Events,
     staff: CurrentStaff,
     escalation: StaffEscalation,
 ) -> EscalationSummary:
     """Close it with a note on what was done: acknowledged -> resolved."""
-    return await _apply(request, ctx, staff, service.resolve, escalation.id, body.note)
+    actx = _actx(request, staff)
+    return _apply(db, events, actx, lambda s: service.resolve(s, actx, escalation.id, body.note))
+
+
+router = APIRouter()
+router.include_router(api_router)
+router.include_router(pages.router)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictStr, validator
 
+from api.core.time import as_utc
+from api.core.transcript import StoredLine, TranscriptLine
 from api.escalations.models import Escalation
-from api.staff.timeutil import as_utc
 
 Tier = Literal["emergency", "call_provider", "callback"]
 Status = Literal["open", "acknowledged", "resolved"]
@@ -43,7 +45,7 @@ def _ref(staff_id: str | None, names: dict[str, str]) -> StaffRef | None:
     return StaffRef(id=staff_id, name=names.get(staff_id, "unknown")) if staff_id else None
 
 
-def _summary_fields(row: Escalation, names: dict[str, str]) -> dict:
+def _summary_fields(row: Escalation, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": row.id,
         "tier": row.tier,
@@ -64,14 +66,6 @@ class EscalationQueue(BaseModel):
     items: list[EscalationSummary]
 
 
-class TranscriptLine(BaseModel):
-    id: int
-    role: Literal["patient", "assistant"]
-    text: str
-    triage_level: str
-    created_at: dt.datetime
-
-
 class EscalationDetail(EscalationSummary):
     conversation_id: str
     patient_id: str
@@ -84,25 +78,20 @@ class EscalationDetail(EscalationSummary):
 
     @classmethod
     def build_detail(
-        cls, row: Escalation, names: dict[str, str], patient_id: str, lines: list, truncated: bool
+        cls,
+        row: Escalation,
+        names: dict[str, str],
+        patient_id: str,
+        lines: Sequence[StoredLine],
+        truncated: bool,
     ) -> EscalationDetail:
-        transcript = [
-            TranscriptLine(
-                id=m.id,
-                role=m.role,
-                text=m.text,
-                triage_level=m.triage_level,
-                created_at=as_utc(m.created_at),
-            )
-            for m in lines
-        ]
         return cls(
             **_summary_fields(row, names),
             conversation_id=row.conversation_id,
             patient_id=patient_id,
             message_id=row.message_id,
             resolution_note=row.resolution_note,
-            transcript=transcript,
+            transcript=[TranscriptLine.build(m) for m in lines],
             transcript_truncated=truncated,
         )
 

@@ -1,16 +1,18 @@
-"""Opening escalations. Staff transitions (acknowledge, resolve) live beside them."""
+"""Opening escalations, and staff work on them: the queue, one escalation, its transitions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.audit.service import RequestContext, record
-from api.conversations.models import utcnow
+from api.core.audit_log import RequestContext, record
+from api.core.time import as_utc, utcnow
+from api.errors import ApiError
 from api.escalations import repository
 from api.escalations.models import PRIORITY, Escalation, OutboxEvent
-from api.escalations.schemas import EscalationDetail
-from api.staff.timeutil import as_utc
+from api.escalations.schemas import EscalationDetail, EscalationQueue, EscalationSummary, Status
+from api.staff.sessions import StaffPrincipal
 
 NEW_ESCALATION = "escalation.created"
 
@@ -34,7 +36,7 @@ def open_escalation(
     return escalation
 
 
-def event_payload(escalation: Escalation) -> dict:
+def event_payload(escalation: Escalation) -> dict[str, Any]:
     """What leaves the database about an escalation: ids and triage facts, no message text."""
     return {
         "event": NEW_ESCALATION,
@@ -61,12 +63,40 @@ class Transition:
     problem: str | None = None
 
 
+def visible(session: Session, staff: StaffPrincipal, escalation_id: str) -> Escalation | None:
+    """AC-1 in one place: the escalation if this staff member may see it, else None (-> 404).
+
+    Every active staff account works the whole clinic's queue; per-team scoping would go here.
+    """
+    if not escalation_id or len(escalation_id) > 64:
+        return None
+    return repository.get(session, escalation_id)
+
+
+def load_queue(session: Session, status: Status, limit: int, offset: int) -> EscalationQueue:
+    total, rows = repository.queue(session, status, limit, offset)
+    names = repository.staff_names(
+        session, {r.acknowledged_by for r in rows} | {r.resolved_by for r in rows}
+    )
+    return EscalationQueue(
+        status=status, total=total, items=[EscalationSummary.build(r, names) for r in rows]
+    )
+
+
+def view_or_404(session: Session, actx: RequestContext, escalation_id: str) -> EscalationDetail:
+    detail = view(session, actx, escalation_id)
+    if detail is None:
+        raise ApiError(404, "escalation not found")
+    return detail
+
+
 def view(session: Session, actx: RequestContext, escalation_id: str) -> EscalationDetail | None:
     """The escalation with its transcript; the read itself is audited (AUD-2)."""
     row = repository.get(session, escalation_id)
     if row is None:
         return None
     conversation = repository.conversation(session, row.conversation_id)
+    assert conversation is not None  # a foreign key: an escalation's conversation exists
     lines, truncated = repository.transcript(session, row.conversation_id, TRANSCRIPT_LIMIT)
     names = repository.staff_names(session, {row.acknowledged_by, row.resolved_by})
     record(session, actx, "transcript.view", "conversation", row.conversation_id, "success")
@@ -94,6 +124,7 @@ def _finish(
     session: Session, actx: RequestContext, escalation_id: str, action: str, changed: bool
 ) -> Transition:
     row = repository.get(session, escalation_id, fresh=True)
+    assert row is not None  # the caller saw it (visible_escalation), and escalations are never deleted
     names = repository.staff_names(session, {row.acknowledged_by, row.resolved_by})
     # A refused transition is recorded too: a double acknowledge shows up as success + failure.
     record(session, actx, action, "escalation", escalation_id, "success" if changed else "failure")
@@ -111,10 +142,10 @@ def _why_not(row: Escalation, action: str, names: dict[str, str]) -> str:
 
 
 def _name(staff_id: str | None, names: dict[str, str]) -> str:
-    return names.get(staff_id, "another staff member")
+    return names.get(staff_id or "", "another staff member")
 
 
-def status_event(row: Escalation, names: dict[str, str]) -> dict:
+def status_event(row: Escalation, names: dict[str, str]) -> dict[str, Any]:
     """For live dashboards after a state change commits: triage facts and state, no text."""
     by = row.resolved_by if row.status == "resolved" else row.acknowledged_by
     return {
@@ -124,5 +155,5 @@ def status_event(row: Escalation, names: dict[str, str]) -> dict:
         "status": row.status,
         "signs": list(row.signs),
         "created_at": as_utc(row.created_at).isoformat(),
-        "by": names.get(by),
+        "by": names.get(by) if by else None,
     }

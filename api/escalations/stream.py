@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
-from starlette.concurrency import run_in_threadpool
 
 from api.context import AppContext
+from api.db import in_transaction
 from api.deps import Ctx
 from api.escalations.models import PRIORITY
 from api.staff import sessions
@@ -26,17 +27,12 @@ RECHECK_SECONDS = 15.0
 _PUBLIC_FIELDS = ("escalation_id", "tier", "signs", "created_at", "status", "by")
 
 
-def public_event(event: dict) -> dict:
+def public_event(event: dict[str, Any]) -> dict[str, Any]:
     """The whitelisted part of a hub event, plus the priority the queue sorts by."""
     data = {key: event[key] for key in _PUBLIC_FIELDS if key in event}
-    data["priority"] = PRIORITY.get(event.get("tier"), 9)
+    data["priority"] = PRIORITY.get(str(event.get("tier")), 9)
     data.setdefault("status", "open")  # the lead's escalation.created payload has no status
     return data
-
-
-def _session_live(ctx: AppContext, session_id: str) -> bool:
-    with ctx.sessions() as session:
-        return sessions.live_session(session, ctx.settings, session_id) is not None
 
 
 async def escalation_events(
@@ -44,7 +40,7 @@ async def escalation_events(
     session_id: str,
     request: Request | None = None,
     recheck_seconds: float = RECHECK_SECONDS,
-) -> AsyncIterator[dict]:
+) -> AsyncIterator[dict[str, str]]:
     queue = ctx.events.subscribe()
     try:
         yield {"event": "ready", "data": "{}"}
@@ -55,7 +51,7 @@ async def escalation_events(
                 event = None
             if request is not None and await request.is_disconnected():
                 return
-            if not await run_in_threadpool(_session_live, ctx, session_id):
+            if await in_transaction(ctx.sessions, sessions.live_session, ctx.settings, session_id) is None:
                 yield {"event": "session-ended", "data": "{}"}
                 return
             if event is not None:

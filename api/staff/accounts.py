@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.audit.service import CLI_CONTEXT, RequestContext, record
+from api.core.audit_log import CLI_CONTEXT, RequestContext, record
+from api.core.time import utcnow
+from api.settings import Settings
 from api.staff.models import StaffSession, StaffUser
 from api.staff.passwords import WeakPassword, hash_password
-from api.staff.timeutil import now
 
 ROLES = ("nurse", "admin")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -28,7 +30,8 @@ def normalize_email(email: str) -> str:
 
 def get_by_email(session: Session, email: str) -> StaffUser | None:
     query = sa.select(StaffUser).where(StaffUser.email == normalize_email(email))
-    return session.execute(query).scalar_one_or_none()
+    user: StaffUser | None = session.execute(query).scalar_one_or_none()
+    return user
 
 
 def create_staff(
@@ -72,39 +75,33 @@ def disable_staff(session: Session, email: str, actor: RequestContext = CLI_CONT
     session.execute(
         sa.update(StaffSession)
         .where(StaffSession.staff_id == user.id, StaffSession.revoked_at.is_(None))
-        .values(revoked_at=now())
+        .values(revoked_at=utcnow())
     )
     record(session, actor, "staff.disable", "staff", user.id, "success")
     return user
 
 
-def _cli_sessions():
-    from api.db import make_engine, make_session_factory, migrate
-    from api.settings import get_settings
+def _run_cli(action: Callable[[Session], StaffUser], settings: Settings | None) -> str:
+    from api.db import make_engine, make_session_factory, migrate, transaction
 
-    engine = make_engine(get_settings().database_url)
-    migrate(engine)
-    return engine, make_session_factory(engine)
-
-
-def _run_cli(action) -> str:
-    from api.db import transaction
-
-    engine, factory = _cli_sessions()
+    engine = make_engine((settings or Settings()).database_url)  # AFTERCARE_* as the server reads them
     try:
-        with transaction(factory) as session:
-            return action(session).id
+        migrate(engine)
+        with transaction(make_session_factory(engine)) as session:
+            return str(action(session).id)
     except AccountError as error:
         sys.exit(f"error: {error}")
     finally:
         engine.dispose()
 
 
-def create_staff_from_cli(email: str, name: str, role: str, password: str) -> None:
+def create_staff_from_cli(
+    email: str, name: str, role: str, password: str, settings: Settings | None = None
+) -> None:
     """`aftercare create-staff`: prints the new account's id."""
-    print(_run_cli(lambda session: create_staff(session, email, name, role, password)))
+    print(_run_cli(lambda session: create_staff(session, email, name, role, password), settings))
 
 
-def disable_staff_from_cli(email: str) -> None:
+def disable_staff_from_cli(email: str, settings: Settings | None = None) -> None:
     """`aftercare disable-staff`: prints the disabled account's id."""
-    print(_run_cli(lambda session: disable_staff(session, email)))
+    print(_run_cli(lambda session: disable_staff(session, email), settings))

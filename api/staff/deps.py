@@ -17,12 +17,10 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
-from api.audit.service import record, request_context
-from api.context import AppContext
-from api.db import transaction
-from api.deps import Ctx
+from api.core.audit_log import record, request_context
+from api.deps import AppSettings, DbSession
 from api.errors import ApiError
 from api.settings import Settings
 from api.staff import sessions
@@ -81,28 +79,18 @@ def _route_label(request: Request) -> str:
     return f"{request.method} {getattr(route, 'path', 'unmatched')}"[:64]
 
 
-def _audit_denied(ctx: AppContext, request: Request, staff: StaffPrincipal | None) -> None:
+def deny(db: Session, request: Request, staff: StaffPrincipal | None, message: str) -> ApiError:
+    """An authorization failure: audited (AUD-2), then a 403 for the caller to raise (the
+    request's transaction commits the audit row with the refusal)."""
     actx = request_context(request, staff.id if staff else None, staff.role if staff else None)
-    with transaction(ctx.sessions) as session:
-        record(session, actx, "authz.denied", "route", _route_label(request), "denied")
-
-
-async def deny(
-    ctx: AppContext, request: Request, staff: StaffPrincipal | None, message: str
-) -> ApiError:
-    """An authorization failure: audited (AUD-2), then a 403 for the caller to raise."""
-    await run_in_threadpool(_audit_denied, ctx, request, staff)
+    record(db, actx, "authz.denied", "route", _route_label(request), "denied")
     return ApiError(403, message)
 
 
-def _authenticate(ctx: AppContext, token: str, touch: bool) -> StaffPrincipal | None:
-    with transaction(ctx.sessions) as session:
-        return sessions.authenticate(session, ctx.settings, token, touch=touch)
-
-
-async def _staff(
+def _staff(
     request: Request,
-    ctx: AppContext,
+    db: Session,
+    settings: Settings,
     bearer: HTTPAuthorizationCredentials | None,
     cookie: str | None,
     touch: bool,
@@ -110,7 +98,7 @@ async def _staff(
     token = bearer.credentials if bearer else cookie
     if not token:
         raise ApiError(401, "staff login required", headers={"WWW-Authenticate": "Bearer"})
-    staff = await run_in_threadpool(_authenticate, ctx, token, touch)
+    staff = sessions.authenticate(db, settings, token, touch=touch)
     if staff is None:
         raise ApiError(
             401,
@@ -120,10 +108,10 @@ async def _staff(
     if bearer is None and request.method not in SAFE_METHODS:
         presented = request.headers.get(CSRF_HEADER)
         if not same_origin(request) or not sessions.csrf_valid(
-            ctx.settings, staff.session_id, presented
+            settings, staff.session_id, presented
         ):
-            raise await deny(
-                ctx,
+            raise deny(
+                db,
                 request,
                 staff,
                 f"cross-site request refused: send the {CSRF_HEADER} header "
@@ -133,54 +121,36 @@ async def _staff(
     return staff
 
 
-async def current_staff(
-    request: Request, ctx: Ctx, bearer: BearerCredentials, cookie: CookieToken
+def current_staff(
+    request: Request, db: DbSession, settings: AppSettings, bearer: BearerCredentials, cookie: CookieToken
 ) -> StaffPrincipal:
-    return await _staff(request, ctx, bearer, cookie, touch=True)
+    return _staff(request, db, settings, bearer, cookie, touch=True)
 
 
-async def watching_staff(
-    request: Request, ctx: Ctx, bearer: BearerCredentials, cookie: CookieToken
+def watching_staff(
+    request: Request, db: DbSession, settings: AppSettings, bearer: BearerCredentials, cookie: CookieToken
 ) -> StaffPrincipal:
     """For long-lived streams: checks the session without counting as activity."""
-    return await _staff(request, ctx, bearer, cookie, touch=False)
+    return _staff(request, db, settings, bearer, cookie, touch=False)
 
 
 CurrentStaff = Annotated[StaffPrincipal, Depends(current_staff)]
 WatchingStaff = Annotated[StaffPrincipal, Depends(watching_staff)]
 
 
-async def require_admin(request: Request, ctx: Ctx, staff: CurrentStaff) -> StaffPrincipal:
+def require_admin(request: Request, db: DbSession, staff: CurrentStaff) -> StaffPrincipal:
     if not staff.is_admin:
-        raise await deny(ctx, request, staff, "this needs the admin role")
+        raise deny(db, request, staff, "this needs the admin role")
     return staff
 
 
 AdminStaff = Annotated[StaffPrincipal, Depends(require_admin)]
 
 
-async def optional_staff(request: Request, ctx: Ctx, cookie: CookieToken) -> StaffPrincipal | None:
+def optional_staff(
+    db: DbSession, settings: AppSettings, cookie: CookieToken
+) -> StaffPrincipal | None:
     """Dashboard pages: None sends the browser to the login page instead of a JSON 401."""
     if not cookie:
         return None
-    return await run_in_threadpool(_authenticate, ctx, cookie, True)
-
-
-def load_visible_escalation(ctx: AppContext, staff: StaffPrincipal, escalation_id: str):
-    """AC-1 in one place: the escalation if this staff member may see it, else None (-> 404).
-
-    Every active staff account works the whole clinic's queue; per-team scoping would go here.
-    """
-    from api.escalations import repository
-
-    if not escalation_id or len(escalation_id) > 64:
-        return None
-    with ctx.sessions() as session:
-        return repository.get(session, escalation_id)
-
-
-async def visible_escalation(escalation_id: str, ctx: Ctx, staff: CurrentStaff):
-    row = await run_in_threadpool(load_visible_escalation, ctx, staff, escalation_id)
-    if row is None:
-        raise ApiError(404, "escalation not found")
-    return row
+    return sessions.authenticate(db, settings, cookie, touch=True)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from api.conversations.models import new_id, utcnow
+from api.core.ids import new_id
+from api.core.time import utcnow
 from api.db import Base
 
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response, status
 
-from api.audit.service import request_context
-from api.db import in_transaction
-from api.deps import Ctx
+from api.core.audit_log import request_context
+from api.deps import AppSettings, DbSession
 from api.errors import ApiError
-from api.ratelimit import client_address
+from api.ratelimit import RateLimits, client_address
 from api.staff import pages, service
 from api.staff.deps import CurrentStaff, clear_session_cookie, same_origin, set_session_cookie
 from api.staff.schemas import LoginRequest, SessionCreated, SessionInfo, StaffOut
 from api.staff.sessions import StaffPrincipal, idle_limit
 
 api_router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
-_UNAUTHORIZED = {401: {"description": "No valid staff session"}}
+_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"description": "No valid staff session"}}
 
 
 def _staff_out(staff: StaffPrincipal) -> StaffOut:
@@ -31,39 +32,39 @@ def _staff_out(staff: StaffPrincipal) -> StaffOut:
         429: {"description": "Too many attempts"},
     },
 )
-async def create_session(
-    body: LoginRequest, request: Request, response: Response, ctx: Ctx
+def create_session(
+    body: LoginRequest, request: Request, response: Response, db: DbSession, settings: AppSettings
 ) -> SessionCreated:
     """Log in. Sets the dashboard's session cookie and returns the same token for API clients."""
     actx = request_context(request)
     if not same_origin(request):  # login CSRF: another site logging the browser in
-        await in_transaction(ctx.sessions, service.login_refused, actx, body.email)
+        service.login_refused(db, actx, body.email)
         raise ApiError(403, "cross-site login refused")
-    limits = request.app.state.rate_limits
+    limits: RateLimits = request.app.state.rate_limits
     # Per account (guessing one password) and per address (trying many accounts), PW-1 / RES-2.
     if not limits.hit("login", body.email.strip().lower()) or not limits.hit(
         "client", client_address(request)
     ):
-        await in_transaction(ctx.sessions, service.login_refused, actx, body.email)
+        service.login_refused(db, actx, body.email)
         raise ApiError(
             429, "too many login attempts; please wait a minute", headers={"Retry-After": "60"}
         )
-    result = await in_transaction(ctx.sessions, service.login, ctx.settings, actx, body.email, body.password)
-    if result is None:
+    result = service.login(db, settings, actx, body.email, body.password)
+    if result is None:  # the failed attempt's audit row commits with the 401
         raise ApiError(401, "e-mail or password is incorrect, or the account is disabled")
-    set_session_cookie(response, ctx.settings, result.token)
+    set_session_cookie(response, settings, result.token)
     return SessionCreated(
         access_token=result.token,
-        expires_in=int(idle_limit(ctx.settings).total_seconds()),
+        expires_in=int(idle_limit(settings).total_seconds()),
         staff=_staff_out(result.principal),
     )
 
 
 @api_router.get("/session", response_model=SessionInfo, responses=_UNAUTHORIZED)
-async def read_session(ctx: Ctx, staff: CurrentStaff) -> SessionInfo:
+def read_session(settings: AppSettings, staff: CurrentStaff) -> SessionInfo:
     """Who is logged in (also extends the idle timer)."""
     return SessionInfo(
-        staff=_staff_out(staff), idle_timeout_seconds=int(idle_limit(ctx.settings).total_seconds())
+        staff=_staff_out(staff), idle_timeout_seconds=int(idle_limit(settings).total_seconds())
     )
 
 
@@ -73,11 +74,13 @@ async def read_session(ctx: Ctx, staff: CurrentStaff) -> SessionInfo:
     response_class=Response,
     responses={**_UNAUTHORIZED, 403: {"description": "Cookie request without the CSRF header"}},
 )
-async def delete_session(request: Request, ctx: Ctx, staff: CurrentStaff) -> Response:
+def delete_session(
+    request: Request, db: DbSession, settings: AppSettings, staff: CurrentStaff
+) -> Response:
     """Log out: the session ends server side at once, whichever way the token was sent."""
-    await in_transaction(ctx.sessions, service.logout, request_context(request, staff.id, staff.role), staff)
+    service.logout(db, request_context(request, staff.id, staff.role), staff)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    clear_session_cookie(response, ctx.settings)
+    clear_session_cookie(response, settings)
     return response
 
 

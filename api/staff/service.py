@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from api.audit.service import RequestContext, record
+from api.core.audit_log import RequestContext, record
 from api.settings import Settings
 from api.staff import sessions
 from api.staff.accounts import get_by_email, normalize_email

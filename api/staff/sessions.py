@@ -12,15 +12,17 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from api.core.time import as_utc, utcnow
 from api.settings import Settings
 from api.staff.models import StaffSession, StaffUser
-from api.staff.timeutil import as_utc, now
 
 _MAX_TOKEN_CHARS = 128
+Role = Literal["nurse", "admin"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class StaffPrincipal:
     id: str
     name: str
     email: str
-    role: str
+    role: Role
     session_id: str  # the token's SHA-256, never the token
 
     @property
@@ -51,7 +53,7 @@ def absolute_limit(settings: Settings) -> dt.timedelta:
 def start_session(session: Session, user: StaffUser) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
-        StaffSession(id=token_hash(token), staff_id=user.id, created_at=now(), last_seen_at=now())
+        StaffSession(id=token_hash(token), staff_id=user.id, created_at=utcnow(), last_seen_at=utcnow())
     )
     return token
 
@@ -76,7 +78,7 @@ def live_session(
     if row is None:
         return None
     staff_session, user = row
-    current = now()
+    current = utcnow()
     if (
         staff_session.revoked_at is not None
         or user.disabled
@@ -93,7 +95,7 @@ def revoke(session: Session, session_id: str) -> None:
     session.execute(
         sa.update(StaffSession)
         .where(StaffSession.id == session_id, StaffSession.revoked_at.is_(None))
-        .values(revoked_at=now())
+        .values(revoked_at=utcnow())
     )
 
 
@@ -104,6 +106,6 @@ def csrf_token(settings: Settings, session_id: str) -> str:
 
 
 def csrf_valid(settings: Settings, session_id: str, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(
-        csrf_token(settings, session_id).encode(), presented.encode()
-    )
+    if not presented:
+        return False
+    return hmac.compare_digest(csrf_token(settings, session_id).encode(), presented.encode())

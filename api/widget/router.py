@@ -13,11 +13,12 @@ public and the same for every patient (no token, nothing about anyone).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, JSONResponse
 
-from api.deps import Ctx
+from api.deps import AppSettings, Ctx
 from api.errors import ApiError
 from api.identity import mint_patient_token
 from bot.triage import Tier
@@ -52,7 +53,7 @@ def _file(folder: Path, name: str, allowed: dict[str, str]) -> FileResponse:
     return FileResponse(folder / name, media_type=media_type, headers=_ASSET_HEADERS)
 
 
-def emergency_terms(rules: Rules) -> dict[str, list]:
+def emergency_terms(rules: Rules) -> dict[str, list[Any]]:
     """The emergency signs' phrases and word pairs, for the widget's plain matching (no spaCy)."""
     signs = [sign for sign in rules.signs.values() if sign.tier is Tier.EMERGENCY]
     phrases = sorted({p for sign in signs for p in sign.phrases if "<n>" not in p})
@@ -77,8 +78,8 @@ async def widget_file(name: str) -> FileResponse:
     return _file(STATIC, name, _WIDGET_FILES)
 
 
-def development_only(ctx: Ctx) -> None:
-    if ctx.settings.environment != "development":
+def development_only(settings: AppSettings) -> None:
+    if settings.environment != "development":
         raise ApiError(404, _NOT_FOUND)
 
 
@@ -101,9 +102,9 @@ async def demo_file(name: str) -> FileResponse:
 
 
 @demo.post("/token")
-async def demo_token(ctx: Ctx) -> JSONResponse:
+async def demo_token(settings: AppSettings) -> JSONResponse:
     """What a portal's back end does for its signed-in patient, with the development key."""
-    token = mint_patient_token(DEMO_PATIENT_ID, ctx.settings)
+    token = mint_patient_token(DEMO_PATIENT_ID, settings)
     return JSONResponse({"token": token}, headers={"Cache-Control": "no-store"})  # never cached
 
 

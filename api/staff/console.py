@@ -1,0 +1,71 @@
+"""The staff dashboard's page rendering (Jinja2, same origin), shared by every domain's pages.
+
+Pages authenticate by the session cookie only and redirect to the login page without one.
+Everything that changes state goes through the JSON API from staff.js, with the CSRF header
+whose value each page carries in <meta name="csrf-token">.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.core.time import as_utc, utcnow
+from api.settings import Settings
+from api.staff.deps import SESSION_COOKIE, optional_staff
+from api.staff.sessions import StaffPrincipal, csrf_token
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
+TIER_LABELS = {
+    "emergency": "Emergency",
+    "call_provider": "Call provider",
+    "callback": "Callback request",
+}
+
+PageStaff = Annotated[StaffPrincipal | None, Depends(optional_staff)]
+
+
+def waited(since: dt.datetime | None) -> str:
+    if since is None:
+        return ""
+    minutes = max(int((utcnow() - as_utc(since)).total_seconds() // 60), 0)
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // 1440} d {minutes % 1440 // 60} h"
+
+
+templates.env.filters["waited"] = waited
+templates.env.filters["sign"] = lambda value: str(value).replace("_", " ")
+templates.env.globals["tier_label"] = lambda tier: TIER_LABELS.get(tier, tier)
+
+
+def page(
+    request: Request,
+    settings: Settings,
+    name: str,
+    staff: StaffPrincipal | None,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    csrf = csrf_token(settings, staff.session_id) if staff else ""
+    return templates.TemplateResponse(
+        request, name, {"staff": staff, "csrf": csrf, **context}, status_code=status_code
+    )
+
+
+def to_login(request: Request) -> RedirectResponse:
+    """To the login page; saying the session expired when the browser still sent a cookie."""
+    expired = SESSION_COOKIE in request.cookies
+    return RedirectResponse(
+        "/staff/login?expired=1" if expired else "/staff/login", status_code=303
+    )
