@@ -1,9 +1,11 @@
-"""Shared fixtures: the real trained model (loaded once), settings on a fresh database,
-and an API client with a patient token."""
+"""Shared fixtures: the real trained model (loaded once), settings with every path under the
+test's own folder, and an API client with a patient token."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -39,10 +41,31 @@ def ask(assistant):
     return _ask
 
 
+def settings_in(folder: Path, **overrides: Any) -> Settings:
+    """The one way tests build Settings. Everything the app writes (database, escalation spool)
+    goes under `folder`: never the working directory's var/, whose spool start-up would replay
+    and delete. Patient and address rate limits are opened up (every test is one patient from
+    one address); the staff login limit keeps its default. The model path stays the shared one:
+    it is only read."""
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{folder}/aftercare.db",
+        "spool_path": folder / "escalation-spool.jsonl",
+        "patient_rate_limit": "1000/minute",
+        "client_rate_limit": "1000/minute",
+        **overrides,
+    }
+    return Settings(**values)
+
+
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path}/aftercare.db", spool_path=tmp_path / "spool.jsonl",
-                    patient_rate_limit="1000/minute", client_rate_limit="1000/minute")
+def make_settings(tmp_path) -> Callable[..., Settings]:
+    """make_settings(**overrides): Settings under this test's tmp_path."""
+    return lambda **overrides: settings_in(tmp_path, **overrides)
+
+
+@pytest.fixture
+def settings(make_settings) -> Settings:
+    return make_settings()
 
 
 def make_client(settings: Settings, assistant=None) -> TestClient:

@@ -36,20 +36,22 @@ def _token(settings, **overrides):
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm="HS256")
 
 
+# Times are relative to the moment each test runs (not to collection, which can be minutes
+# earlier in a long run): a callable gets `now` and returns the claim overrides.
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"_key": "a-different-secret-that-is-long-enough-000"},
-        {"iss": "someone-else"},
-        {"aud": "another-service"},
-        {"exp": int(time.time()) - 120},
-        {"sub": None},
-        {"exp": int(time.time()) + 3600},  # lifetime over 15 minutes
+        lambda now: {"_key": "a-different-secret-that-is-long-enough-000"},
+        lambda now: {"iss": "someone-else"},
+        lambda now: {"aud": "another-service"},
+        lambda now: {"exp": now - 120},
+        lambda now: {"sub": None},
+        lambda now: {"exp": now + 3600},  # lifetime over 15 minutes
     ],
     ids=["bad-signature", "wrong-issuer", "wrong-audience", "expired", "no-subject", "too-long-lived"],
 )
 def test_bad_tokens_are_401(client, settings, overrides):
-    headers = {"Authorization": f"Bearer {_token(settings, **overrides)}"}
+    headers = {"Authorization": f"Bearer {_token(settings, **overrides(int(time.time())))}"}
     assert client.post("/api/v1/conversations", headers=headers).status_code == 401
 
 

@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from api.conversations.models import Conversation, Message
 from api.db import make_engine, migrate
-from api.settings import Settings
 from tests.conftest import auth, make_client
 
 PG_URL = os.environ.get("AFTERCARE_TEST_POSTGRES_URL")
@@ -32,8 +31,8 @@ def database_url(request, tmp_path):
     return _fresh_postgres_schema()
 
 
-def test_message_and_escalation_are_stored(database_url, assistant):
-    settings = Settings(database_url=database_url)
+def test_message_and_escalation_are_stored(database_url, make_settings, assistant):
+    settings = make_settings(database_url=database_url)
     headers = auth(settings)
     with make_client(settings, assistant) as client:
         cid = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]

@@ -19,14 +19,15 @@ from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
 from aftercare_tools.benchmark.servers import free_port
-from api.audit.models import AuditEvent
 from api.context import AppContext
+from api.core.audit_log import AuditEvent
 from api.db import transaction
 from api.escalations.service import open_escalation
 from api.identity import mint_patient_token
 from api.main import create_app
 from api.settings import Settings
 from api.staff.accounts import create_staff
+from tests.conftest import settings_in
 from tests.e2e.live import LiveServer, fresh_page
 
 pytestmark = pytest.mark.browser
@@ -59,13 +60,11 @@ class StaffServer(LiveServer):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, model_assistant):
     port = free_port()
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path_factory.mktemp('staff-e2e')}/t.db",
+    settings = settings_in(
+        tmp_path_factory.mktemp("staff-e2e"),
         allowed_origins=f"http://127.0.0.1:{port}",
-        patient_rate_limit="1000/minute",
-        client_rate_limit="1000/minute",
-        login_rate_limit="50/minute",
-    )  # one nurse, many logins
+        login_rate_limit="50/minute",  # one nurse, many logins
+    )
     app = create_app(settings, assistant=model_assistant, load_assistant=False)
     running = StaffServer(app, port, settings)
     running.start()

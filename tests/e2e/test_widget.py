@@ -26,6 +26,7 @@ from api.identity import mint_patient_token
 from api.main import create_app
 from api.settings import Settings
 from bot.content import get_clinic
+from tests.conftest import settings_in
 from tests.e2e.live import LiveServer, fresh_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]  # chromium and the trained model
@@ -73,11 +74,8 @@ def servers(tmp_path_factory, assistant):
     """`assistant`: the suite's session-wide real Rasa agent (tests/conftest.py)."""
     api_port, portal_port = free_port(), free_port()
     tmp = tmp_path_factory.mktemp("widget-e2e")
-    settings = Settings(
-        database_url=f"sqlite:///{tmp}/t.db",
-        allowed_origins=f"http://127.0.0.1:{api_port},http://127.0.0.1:{portal_port}",
-        patient_rate_limit="1000/minute",  # every test is the same demo patient
-        client_rate_limit="1000/minute",
+    settings = settings_in(  # rate limits opened: every test is the same demo patient
+        tmp, allowed_origins=f"http://127.0.0.1:{api_port},http://127.0.0.1:{portal_port}"
     )
     api = LiveServer(create_app(settings, assistant=assistant, load_assistant=False), api_port)
     api.start()

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from api.audit.models import AuditEvent
 from api.context import AppContext
+from api.core.audit_log import AuditEvent
 from api.db import transaction
 from api.identity import mint_patient_token
 from api.main import create_app
@@ -33,16 +33,6 @@ def fast_argon2(monkeypatch):
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(passwords, "_hasher", cheap)
     monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("not-a-real-password-only-for-timing"))
-
-
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    # Patient and address limits opened up; the staff login limit stays at its default (5/minute).
-    return Settings(
-        database_url=f"sqlite:///{tmp_path}/t.db",
-        patient_rate_limit="1000/minute",
-        client_rate_limit="1000/minute",
-    )
 
 
 def make_app(settings: Settings):

@@ -6,9 +6,8 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from api.audit.models import AuditEvent
+from api.core.audit_log import AuditEvent
 from api.db import make_engine, make_session_factory, migrate, transaction
-from api.settings import get_settings
 from api.staff.accounts import (
     AccountError,
     create_staff,
@@ -24,12 +23,10 @@ def cli_database(tmp_path, monkeypatch):
     """The CLI reads AFTERCARE_* settings like the server does."""
     url = f"sqlite:///{tmp_path}/cli.db"
     monkeypatch.setenv("AFTERCARE_DATABASE_URL", url)
-    get_settings.cache_clear()
     engine = make_engine(url)
     migrate(engine)
     yield make_session_factory(engine)
     engine.dispose()
-    get_settings.cache_clear()
 
 
 def _users(factory) -> list[StaffUser]:

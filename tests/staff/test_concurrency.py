@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from api.audit.service import RequestContext
+from api.core.audit_log import RequestContext
 from api.db import transaction
 from api.escalations import service
 from tests.staff.conftest import audit_rows, login

@@ -21,19 +21,15 @@ from api.escalations import outbox
 from api.escalations.models import OutboxEvent
 from api.identity import mint_patient_token
 from api.settings import Settings
+from tests.conftest import settings_in
 from tests.staff.conftest import WARNING_MESSAGE, make_app
 
 HOOK = "https://hooks.clinic.example/aftercare"
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{tmp_path}/t.db",
-        webhook_url=HOOK,
-        patient_rate_limit="1000/minute",
-        client_rate_limit="1000/minute",
-    )
+def settings(make_settings) -> Settings:
+    return make_settings(webhook_url=HOOK)
 
 
 START_WORKER = outbox.start_worker
@@ -144,7 +140,7 @@ def test_the_worker_delivers_in_the_background(ctx, escalation):
 
 
 def test_without_a_webhook_url_the_worker_ends_at_once(tmp_path):
-    app = make_app(Settings(database_url=f"sqlite:///{tmp_path}/x.db"))
+    app = make_app(settings_in(tmp_path))
 
     async def run() -> bool:
         task = START_WORKER(app.state.ctx, poll_seconds=0.01)
@@ -160,8 +156,8 @@ def test_production_refuses_a_plain_http_webhook(tmp_path):
         "staff_session_key": "s" * 40,
         "webhook_key": "w" * 40,
     }
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/x.db",
+    settings = settings_in(
+        tmp_path,
         environment="production",
         webhook_url="http://hooks.clinic.example/x",
         **secrets,
@@ -190,8 +186,8 @@ def test_the_app_lifespan_runs_the_worker(tmp_path, app_worker):
     """Wiring: a real HTTP receiver on loopback gets the webhook while the app serves."""
     hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/t.db",
+    settings = settings_in(
+        tmp_path,
         webhook_url=f"http://127.0.0.1:{hook.server_port}/hook",
     )
     try:

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.settings import Settings
 
 PORTAL = "https://portal.example.org"
 # Production refuses the development secrets, so production-mode tests bring their own.
@@ -25,25 +24,14 @@ PRODUCTION_SECRETS = {
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
-    def make(**overrides) -> Settings:
-        values = {
-            "database_url": f"sqlite:///{tmp_path}/t.db",
-            "allowed_origins": PORTAL,
-            **overrides,
-        }
-        return Settings(**values)
-
-    return make
-
-
-@pytest.fixture
 def make_client(make_settings) -> Iterator[Callable[..., TestClient]]:
-    """An app without the Rasa model (fail-safe replies): these tests are about the edges."""
+    """An app without the Rasa model (fail-safe replies): these tests are about the edges.
+    The portal is the one allowed origin unless a test says otherwise."""
     clients: list[TestClient] = []
 
     def make(**overrides) -> TestClient:
-        client = TestClient(create_app(make_settings(**overrides), load_assistant=False))
+        settings = make_settings(**{"allowed_origins": PORTAL, **overrides})
+        client = TestClient(create_app(settings, load_assistant=False))
         clients.append(client.__enter__())  # runs the lifespan: migrations
         return client
 
