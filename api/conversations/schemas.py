@@ -27,18 +27,19 @@ class ConversationCreated(BaseModel):
 class SourceLink(BaseModel):
     id: str
     name: str
-    url: str | None = Field(None, description="The page, when a reviewer has checked its address.")
+    url: str | None = Field(default=None, description="The page, when a reviewer has checked its address.")
 
 
 class Reply(BaseModel):
     text: str
     kind: str | None = None
     sources: list[str] = []
+    # default= by name: mypy reads a positional default as "required" (dataclass_transform)
     source_links: list[SourceLink] = Field(
-        [], description="`sources` as readable names and links, for display (filled from the ids)."
+        default=[], description="`sources` as readable names and links, for display (filled from the ids)."
     )
     buttons: list[dict[str, Any]] = []
-    phone: str | None = Field(None, description="Number to call, on call-provider and emergency replies.")
+    phone: str | None = Field(default=None, description="Number to call, on call-provider and emergency replies.")
 
     @validator("source_links", always=True)
     def _links_for_the_sources(cls, links: list[SourceLink], values: dict[str, Any]) -> list[SourceLink]:
