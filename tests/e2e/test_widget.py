@@ -437,7 +437,7 @@ VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE, SMALL_PHONE], i
 
 
 @pytest.fixture
-def sized_page(browser, viewport) -> Page:
+def sized_page(browser, viewport) -> Iterator[Page]:
     with fresh_page(browser, *viewport) as page:
         yield page
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -125,7 +126,8 @@ def test_duplicate_ids_and_repeated_openings_are_refused():
 
 
 def test_an_empty_or_wrongly_shaped_document_is_refused():
-    for document in (None, {}, {"conversations": []}, ["not", "a", "mapping"]):
+    documents: tuple[Any, ...] = (None, {}, {"conversations": []}, ["not", "a", "mapping"])
+    for document in documents:
         with pytest.raises(ConversationSetError, match="non-empty 'conversations' list"):
             parse_conversations(document)
 

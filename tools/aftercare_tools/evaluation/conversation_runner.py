@@ -40,7 +40,7 @@ MAX_RATE_LIMIT_WAITS = 5
 class HttpClient(Protocol):
     """The part of httpx.Client (and Starlette's TestClient) the runner uses."""
 
-    def post(self, url: str, **kwargs: Any) -> Any: ...
+    def post(self, url: str, *, headers: Any = ..., json: Any = ...) -> Any: ...
 
 
 TokenFor = Callable[[str], str]

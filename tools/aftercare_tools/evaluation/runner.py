@@ -65,7 +65,19 @@ def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
 
 
-def latency_summary(results: Sequence[RowResult]) -> dict[str, float] | None:
+class _Latency(Protocol):
+    @property
+    def latency_ms(self) -> float: ...
+
+
+class _Timed(Protocol):
+    """A single-message row or a conversation turn: anything with an observed latency."""
+
+    @property
+    def observed(self) -> _Latency: ...
+
+
+def latency_summary(results: Sequence[_Timed]) -> dict[str, float] | None:
     values = sorted(r.observed.latency_ms for r in results)
     if not values:
         return None
