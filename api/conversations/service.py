@@ -26,6 +26,7 @@ from api.settings import Settings
 from bot.assistant.runtime import AssistantReply
 from bot.content import describe_signs
 from bot.triage import Detection, Tier
+from bot.triage.vocabulary import EscalationTier
 
 log = logging.getLogger("aftercare.conversations")
 
@@ -150,8 +151,8 @@ def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) 
 
 def _escalation_tier(answer: _Answer) -> str | None:
     if answer.tier is not Tier.NONE:
-        return str(answer.tier.value)
-    return "callback" if answer.handoff else None
+        return EscalationTier.for_triage(answer.tier).value
+    return EscalationTier.CALLBACK.value if answer.handoff else None
 
 
 def _persist_or_spool(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) -> dict[str, Any] | None:

@@ -5,9 +5,7 @@ import sqlalchemy as sa
 from api.core.ids import new_id
 from api.core.time import utcnow
 from api.db import Base
-
-# Queue order: emergency first, then call_provider, then patients' callback requests.
-PRIORITY = {"emergency": 0, "call_provider": 1, "callback": 2}
+from bot.triage.vocabulary import EscalationStatus
 
 
 class Escalation(Base):
@@ -16,10 +14,10 @@ class Escalation(Base):
     id = sa.Column(sa.String(64), primary_key=True, default=new_id)
     conversation_id = sa.Column(sa.String(64), sa.ForeignKey("conversations.id"), nullable=False, index=True)
     message_id = sa.Column(sa.Integer, sa.ForeignKey("messages.id"), nullable=False)
-    tier = sa.Column(sa.String(16), nullable=False)  # emergency | call_provider | callback
-    priority = sa.Column(sa.Integer, nullable=False)
+    tier = sa.Column(sa.String(16), nullable=False)  # an EscalationTier value
+    priority = sa.Column(sa.Integer, nullable=False)  # EscalationTier.priority: the queue order
     signs = sa.Column(sa.JSON, nullable=False, default=list)
-    status = sa.Column(sa.String(16), nullable=False, default="open", index=True)
+    status = sa.Column(sa.String(16), nullable=False, default=EscalationStatus.OPEN.value, index=True)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
     acknowledged_at = sa.Column(sa.DateTime(timezone=True))
     acknowledged_by = sa.Column(sa.String(64))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -19,11 +17,11 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 
 @router.get("/")
 def queue_page(
-    request: Request, db: DbSession, settings: AppSettings, staff: PageStaff, status: str = "open"
+    request: Request, db: DbSession, settings: AppSettings, staff: PageStaff, status: str = Status.OPEN.value
 ) -> Response:
     if staff is None:
         return to_login(request)
-    shown = cast(Status, status if status in STATUSES else "open")  # a bad ?status= shows open
+    shown = Status(status) if status in STATUSES else Status.OPEN  # a bad ?status= shows open
     queue = service.load_queue(db, shown, 200, 0)
     return page(request, settings, "queue.html", staff, queue=queue, status=shown, statuses=STATUSES)
 

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from api.conversations.models import Conversation, Message
 from api.escalations.models import Escalation
 from api.staff.models import StaffUser
+from bot.triage.vocabulary import EscalationStatus
 
-STATUSES = ("open", "acknowledged", "resolved")
+STATUSES = tuple(s.value for s in EscalationStatus)
 
 
 def get(session: Session, escalation_id: str, fresh: bool = False) -> Escalation | None:
@@ -23,7 +24,7 @@ def queue(session: Session, status: str, limit: int, offset: int) -> tuple[int, 
     """Open and acknowledged work: emergency first, then oldest first. Resolved: latest first."""
     where = Escalation.status == status
     order: tuple[Any, ...]
-    if status == "resolved":
+    if status == EscalationStatus.RESOLVED:
         order = (Escalation.resolved_at.desc(), Escalation.id)
     else:
         order = (Escalation.priority, Escalation.created_at, Escalation.id)

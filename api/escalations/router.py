@@ -47,7 +47,7 @@ _ONE: dict[int | str, dict[str, Any]] = {**_AUTH, 404: {"description": "No such 
 def list_escalations(
     db: DbSession,
     staff: CurrentStaff,
-    status: Status = "open",
+    status: Status = Status.OPEN,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> EscalationQueue:

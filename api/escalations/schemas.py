@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field, StrictStr, validator
 from api.core.time import as_utc
 from api.core.transcript import StoredLine, TranscriptLine
 from api.escalations.models import Escalation
+from bot.triage.vocabulary import EscalationStatus, EscalationTier
 
-Tier = Literal["emergency", "call_provider", "callback"]
-Status = Literal["open", "acknowledged", "resolved"]
+Tier = EscalationTier
+Status = EscalationStatus
 MAX_NOTE_CHARS = 2000
 
 

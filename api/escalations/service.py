@@ -10,9 +10,10 @@ from api.core.audit_log import RequestContext, record
 from api.core.time import as_utc, utcnow
 from api.errors import ApiError
 from api.escalations import repository
-from api.escalations.models import PRIORITY, Escalation, OutboxEvent
+from api.escalations.models import Escalation, OutboxEvent
 from api.escalations.schemas import EscalationDetail, EscalationQueue, EscalationSummary, Status
 from api.staff.sessions import StaffPrincipal
+from bot.triage.vocabulary import EscalationStatus, EscalationTier
 
 NEW_ESCALATION = "escalation.created"
 
@@ -25,9 +26,9 @@ def open_escalation(
         conversation_id=conversation_id,
         message_id=message_id,
         tier=tier,
-        priority=PRIORITY[tier],
+        priority=EscalationTier(tier).priority,
         signs=list(signs),
-        status="open",
+        status=EscalationStatus.OPEN,
     )
     session.add(escalation)
     session.flush()
@@ -105,8 +106,8 @@ def view(session: Session, actx: RequestContext, escalation_id: str) -> Escalati
 
 def acknowledge(session: Session, actx: RequestContext, escalation_id: str) -> Transition:
     changed = repository.change_status(
-        session, escalation_id, "open",
-        status="acknowledged", acknowledged_at=utcnow(), acknowledged_by=actx.actor_id,
+        session, escalation_id, EscalationStatus.OPEN,
+        status=EscalationStatus.ACKNOWLEDGED, acknowledged_at=utcnow(), acknowledged_by=actx.actor_id,
     )
     return _finish(session, actx, escalation_id, "escalation.acknowledge", changed)
 
@@ -114,8 +115,8 @@ def acknowledge(session: Session, actx: RequestContext, escalation_id: str) -> T
 def resolve(session: Session, actx: RequestContext, escalation_id: str, note: str) -> Transition:
     """Only an acknowledged escalation can be resolved: someone owned the callback first."""
     changed = repository.change_status(
-        session, escalation_id, "acknowledged",
-        status="resolved", resolved_at=utcnow(), resolved_by=actx.actor_id, resolution_note=note,
+        session, escalation_id, EscalationStatus.ACKNOWLEDGED,
+        status=EscalationStatus.RESOLVED, resolved_at=utcnow(), resolved_by=actx.actor_id, resolution_note=note,
     )
     return _finish(session, actx, escalation_id, "escalation.resolve", changed)
 
@@ -132,11 +133,11 @@ def _finish(
 
 
 def _why_not(row: Escalation, action: str, names: dict[str, str]) -> str:
-    if row.status == "resolved":
+    if row.status == EscalationStatus.RESOLVED:
         return f"this escalation was already resolved by {_name(row.resolved_by, names)}"
-    if row.status == "acknowledged" and action == "escalation.acknowledge":
+    if row.status == EscalationStatus.ACKNOWLEDGED and action == "escalation.acknowledge":
         return f"this escalation was already acknowledged by {_name(row.acknowledged_by, names)}"
-    if row.status == "open" and action == "escalation.resolve":
+    if row.status == EscalationStatus.OPEN and action == "escalation.resolve":
         return "acknowledge this escalation before resolving it"
     return f"cannot do that while the escalation is {row.status}"
 
@@ -147,7 +148,7 @@ def _name(staff_id: str | None, names: dict[str, str]) -> str:
 
 def status_event(row: Escalation, names: dict[str, str]) -> dict[str, Any]:
     """For live dashboards after a state change commits: triage facts and state, no text."""
-    by = row.resolved_by if row.status == "resolved" else row.acknowledged_by
+    by = row.resolved_by if row.status == EscalationStatus.RESOLVED else row.acknowledged_by
     return {
         "event": f"escalation.{row.status}",
         "escalation_id": row.id,

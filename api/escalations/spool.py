@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from api.conversations import repository
 from api.db import transaction
 from api.escalations.service import open_escalation
+from bot.triage.vocabulary import EscalationTier, Tier
 
 log = logging.getLogger("aftercare.spool")
 _lock = threading.Lock()
@@ -48,7 +49,8 @@ class EscalationSpool:
             with transaction(sessions) as session:
                 for entry in entries:
                     message = repository.add_message(session, entry["conversation_id"], "patient", entry["text"],
-                                                     entry["tier"] if entry["tier"] != "callback" else "none")
+                                                     Tier.NONE.value if entry["tier"] == EscalationTier.CALLBACK
+                                                     else entry["tier"])
                     open_escalation(session, entry["conversation_id"], message.id, entry["tier"], entry["signs"],
                                     notify_webhook)
             self.path.unlink()

@@ -18,20 +18,21 @@ from sse_starlette import EventSourceResponse
 from api.context import AppContext
 from api.db import in_transaction
 from api.deps import Ctx
-from api.escalations.models import PRIORITY
 from api.staff import sessions
 from api.staff.deps import WatchingStaff
+from bot.triage.vocabulary import EscalationStatus, EscalationTier
 
 router = APIRouter()
 RECHECK_SECONDS = 15.0
 _PUBLIC_FIELDS = ("escalation_id", "tier", "signs", "created_at", "status", "by")
+_PRIORITY = {tier.value: tier.priority for tier in EscalationTier}
 
 
 def public_event(event: dict[str, Any]) -> dict[str, Any]:
     """The whitelisted part of a hub event, plus the priority the queue sorts by."""
     data = {key: event[key] for key in _PUBLIC_FIELDS if key in event}
-    data["priority"] = PRIORITY.get(str(event.get("tier")), 9)
-    data.setdefault("status", "open")  # the lead's escalation.created payload has no status
+    data["priority"] = _PRIORITY.get(str(event.get("tier")), 9)
+    data.setdefault("status", EscalationStatus.OPEN.value)  # the lead's escalation.created payload has no status
     return data
 
 

@@ -20,8 +20,9 @@ from spacy.util import compile_suffix_regex
 from bot.triage import context as _context  # noqa: F401
 from bot.triage import negation as _negation  # noqa: F401
 from bot.triage.components import CANDIDATES, FEVERISH, RISK, TEMPERATURE, Candidate
-from bot.triage.model import BELOW_THRESHOLD, NEGATED, REPORTED, Detection, Finding, Tier
+from bot.triage.model import BELOW_THRESHOLD, NEGATED, REPORTED, Detection, Finding
 from bot.triage.rules import DEFAULT_RULES, load_rules
+from bot.triage.vocabulary import Tier
 
 MAX_CHARS = 5000  # longer input is cut: a chat message never needs more, and it bounds the work
 

@@ -1,10 +1,9 @@
 """Result types of the warning-sign detector: tiers, findings and the detection of one message."""
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, overload
+
+from bot.triage.vocabulary import Tier
 
 REPORTED = "reported"
 NEGATED = "negated"
@@ -15,53 +14,6 @@ STATUSES = (REPORTED, NEGATED, QUESTION, HYPOTHETICAL, BELOW_THRESHOLD)
 # The one sanity bound on a configured fever threshold (rules file and clinic setting alike):
 # outside it the number was almost certainly given in Fahrenheit or mistyped.
 FEVER_THRESHOLD_RANGE_C = (36.5, 39.5)
-
-
-class _Rank:
-    """`tier.rank` is an int; `Tier.rank` is a key function: `max(tiers, key=Tier.rank)`."""
-
-    @overload
-    def __get__(self, tier: None, owner: type) -> Callable[[object], int]: ...
-    @overload
-    def __get__(self, tier: Tier, owner: type) -> int: ...
-    def __get__(self, tier: Tier | None, owner: type) -> int | Callable[[object], int]:
-        if tier is None:
-            return lambda t: _ORDER[Tier(t)]
-        return _ORDER[tier]
-
-
-class Tier(str, enum.Enum):
-    """How urgent a message is. Ordered: NONE < CALL_PROVIDER < EMERGENCY."""
-
-    NONE = "none"
-    CALL_PROVIDER = "call_provider"
-    EMERGENCY = "emergency"
-
-    if TYPE_CHECKING:  # declared, not assigned: mypy would count an assigned descriptor as a member
-        rank: ClassVar[_Rank]
-    else:
-        rank = _Rank()
-
-    @classmethod
-    def highest(cls, tiers: Iterable[object]) -> Tier:
-        """The most urgent of `tiers` (NONE for an empty iterable)."""
-        return max((cls(t) for t in tiers), key=cls.rank, default=cls.NONE)
-
-    # str's own ordering would compare the values alphabetically: compare ranks instead.
-    def __lt__(self, other: object) -> bool:
-        return self.rank < Tier(other).rank
-
-    def __le__(self, other: object) -> bool:
-        return self.rank <= Tier(other).rank
-
-    def __gt__(self, other: object) -> bool:
-        return self.rank > Tier(other).rank
-
-    def __ge__(self, other: object) -> bool:
-        return self.rank >= Tier(other).rank
-
-
-_ORDER = {Tier.NONE: 0, Tier.CALL_PROVIDER: 1, Tier.EMERGENCY: 2}
 
 
 @dataclass(frozen=True)

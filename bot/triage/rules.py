@@ -10,15 +10,12 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from bot.triage.model import FEVER_THRESHOLD_RANGE_C, Tier
+from bot.triage.model import FEVER_THRESHOLD_RANGE_C
+from bot.triage.vocabulary import RULES_FILE, Tier, read_yaml, sign_names
 
-DEFAULT_RULES = Path(__file__).with_name("warning_signs.yml")
-SIGN_NAMES = ("fever", "increasing_pain", "redness", "swelling", "bleeding", "drainage",
-              "uncontrolled_bleeding", "breathing_difficulty", "chest_pain", "fainting",
-              "confusion")
+DEFAULT_RULES = RULES_FILE
 SOURCE_IDS = {"MEDLINEPLUS", "NHLBI", "MAYO", "ALBERTA", "WEBMD", "CRUK", "AAMDS", "CHILDRENSMN",
               "AURORA", "NICE-CG151", "ENHERTS", "FIRSTAID"}
 TERMSET_KEYS = ("pseudo_negations", "preceding_negations", "following_negations", "termination")
@@ -164,10 +161,11 @@ def load_rules(path: Path | str | None = None) -> Rules:
 
 @lru_cache(maxsize=8)
 def _load(path: Path, _mtime: int) -> Rules:  # the mtime key reloads a file edited in place
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise RulesError(f"{path}: not a YAML mapping")
-    missing = set(SIGN_NAMES) - set(raw.get("signs", {}))
+    # Another rules file (a clinic's edit) must still cover every sign the shipped one defines.
+    missing = set(sign_names()) - set(raw.get("signs", {}))
     if missing:
         raise RulesError(f"signs: missing {sorted(missing)}")
     signs = {name: _sign(name, body) for name, body in raw["signs"].items()}

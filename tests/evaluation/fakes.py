@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aftercare_tools.evaluation.dataset import EvalCase
 
-
-class FakeTier(enum.Enum):
-    """Same values as bot.triage.Tier."""
-
-    NONE = "none"
-    CALL_PROVIDER = "call_provider"
-    EMERGENCY = "emergency"
+from bot.triage.vocabulary import Tier  # the real one: it imports neither spaCy nor Rasa
 
 
 @dataclass
 class FakeReply:
-    tier: FakeTier = FakeTier.NONE
+    tier: Tier = Tier.NONE
     signs: list[str] = field(default_factory=list)
     topic: str | None = None
     messages: list[dict] = field(default_factory=list)

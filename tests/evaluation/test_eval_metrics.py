@@ -18,7 +18,9 @@ from aftercare_tools.evaluation.metrics import (
 )
 from aftercare_tools.evaluation.runner import evaluate, latency_summary
 
-from .fakes import FakeReply, FakeTier, ScriptedAssistant, case
+from bot.triage.vocabulary import Tier
+
+from .fakes import FakeReply, ScriptedAssistant, case
 
 
 def obs(tier="none", signs=(), topic=None, error=None):
@@ -56,16 +58,16 @@ def test_clopper_pearson_edge_cases():
 
 # ---------------------------------------------------------------- tiers
 def test_tier_value_accepts_enums_and_strings():
-    assert tier_value(FakeTier.EMERGENCY) == "emergency"
+    assert tier_value(Tier.EMERGENCY) == "emergency"
     assert tier_value("call_provider") == "call_provider"
     assert tier_value(None) == "none"
-    assert tier_rank(FakeTier.NONE) < tier_rank("call_provider") < tier_rank(FakeTier.EMERGENCY)
+    assert tier_rank(Tier.NONE) < tier_rank("call_provider") < tier_rank(Tier.EMERGENCY)
     with pytest.raises(ValueError):
         tier_value("urgent")
 
 
 def test_observation_from_reply():
-    reply = FakeReply(tier=FakeTier.CALL_PROVIDER, signs=["fever"], topic=None)
+    reply = FakeReply(tier=Tier.CALL_PROVIDER, signs=["fever"], topic=None)
     assert Observation.from_reply(reply) == Observation("call_provider", ("fever",), None)
     assert Observation.from_reply(FakeReply(topic="")).topic is None
 
@@ -238,7 +240,7 @@ def test_runner_uses_a_fresh_conversation_per_message_and_records_errors():
     ]
     assistant = ScriptedAssistant(
         {
-            "temp 39": FakeReply(FakeTier.CALL_PROVIDER, ["fever"]),
+            "temp 39": FakeReply(Tier.CALL_PROVIDER, ["fever"]),
             "results?": FakeReply(topic="results"),
         },
         fail_on={"crash me"},
@@ -257,7 +259,7 @@ def test_runner_uses_a_fresh_conversation_per_message_and_records_errors():
 
 def test_observation_records_which_layer_escalated():
     reply = FakeReply(
-        tier=FakeTier.CALL_PROVIDER,
+        tier=Tier.CALL_PROVIDER,
         messages=[
             {"text": "Please call your care team.", "custom": {"detected_by": "model"}},
             {"text": "no payload"},

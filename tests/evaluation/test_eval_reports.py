@@ -14,7 +14,9 @@ from aftercare_tools.evaluation.dataset import load_eval_set
 from aftercare_tools.evaluation.metrics import Observation, RowResult, compute_metrics
 from aftercare_tools.evaluation.report import failure_text, render_markdown, summary_text
 
-from .fakes import FakeReply, FakeTier, ScriptedAssistant, case
+from bot.triage.vocabulary import Tier
+
+from .fakes import FakeReply, ScriptedAssistant, case
 
 CASES = load_eval_set()
 
@@ -22,7 +24,7 @@ CASES = load_eval_set()
 def oracle_replies(cases=CASES):
     """The reply a perfect assistant would give to every message."""
     return {
-        c.text: FakeReply(FakeTier(c.expected_tier), list(c.expected_signs), c.expected_topic)
+        c.text: FakeReply(Tier(c.expected_tier), list(c.expected_signs), c.expected_topic)
         for c in cases
     }
 
@@ -105,7 +107,7 @@ def test_a_failing_gate_exits_non_zero_and_lists_the_failing_messages(
     report = next(c for c in CASES if c.category == "report")
     negated = next(c for c in CASES if c.category == "negated")
     replies[report.text] = FakeReply()  # a miss
-    replies[negated.text] = FakeReply(FakeTier.CALL_PROVIDER, ["fever"], "soreness")  # over-triage
+    replies[negated.text] = FakeReply(Tier.CALL_PROVIDER, ["fever"], "soreness")  # over-triage
     use_assistant(ScriptedAssistant(replies))
 
     with pytest.raises(SystemExit) as exit_info:

@@ -9,8 +9,8 @@ import yaml
 
 from bot.triage import DEFAULT_RULES, Detection, Detector, Finding, RulesError, Tier, get_detector
 from bot.triage.model import STATUSES
-from bot.triage.rules import SIGN_NAMES
 from bot.triage.temperature import parse_temperatures
+from bot.triage.vocabulary import sign_names
 
 CASES = yaml.safe_load(Path(__file__).with_name("detector_cases.yml").read_text(encoding="utf-8"))
 REPORTS = [c for c in CASES if c["signs"]]
@@ -32,8 +32,8 @@ def _row(case: dict, detection: Detection) -> str:
 def test_table_is_big_and_covers_every_sign() -> None:
     assert len(CASES) >= 500
     covered = {s for c in REPORTS for s in c["signs"]}
-    assert covered == set(SIGN_NAMES)
-    assert all(set(c["signs"]) <= set(SIGN_NAMES) and Tier(c["tier"]) for c in CASES)
+    assert covered == set(sign_names())
+    assert all(set(c["signs"]) <= set(sign_names()) and Tier(c["tier"]) for c in CASES)
 
 
 def test_every_reported_sign_is_found(detector: Detector) -> None:

@@ -15,23 +15,12 @@ from typing import Any
 import yaml
 
 from bot.content.answers import TOPICS  # the topic names the assistant reports
+from bot.triage.vocabulary import Tier, sign_names
 
 DEFAULT_EVAL_SET = Path(__file__).with_name("eval_set.yml")
 
-TIERS = ("none", "call_provider", "emergency")
-SIGNS = (
-    "fever",
-    "increasing_pain",
-    "redness",
-    "swelling",
-    "bleeding",
-    "drainage",
-    "uncontrolled_bleeding",
-    "breathing_difficulty",
-    "chest_pain",
-    "fainting",
-    "confusion",
-)
+TIERS = tuple(tier.value for tier in Tier)
+SIGNS = sign_names()  # the signs the detector's rules file defines
 # Signs whose report alone means emergency help (docs/clinical-sources.md, "Beyond the leaflets").
 EMERGENCY_SIGNS = frozenset(
     {"uncontrolled_bleeding", "breathing_difficulty", "chest_pain", "fainting", "confusion"}

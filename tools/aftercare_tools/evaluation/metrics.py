@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aftercare_tools.evaluation.dataset import SIGNS, TOPICS, EvalCase
+from bot.triage.vocabulary import Tier
 
-TIER_RANK = {"none": 0, "call_provider": 1, "emergency": 2}
 NO_TOPIC = "(none)"  # confusion-matrix label for "no topic"
 CONFIDENCE = 0.95
 
@@ -61,11 +61,11 @@ class RowResult:
 
     @property
     def escalated(self) -> bool:
-        return tier_rank(self.observed.tier) >= TIER_RANK["call_provider"]
+        return tier_rank(self.observed.tier) >= Tier.CALL_PROVIDER.rank
 
     @property
     def emergency(self) -> bool:
-        return self.observed.tier == "emergency"
+        return self.observed.tier == Tier.EMERGENCY
 
     @property
     def topic_correct(self) -> bool:
@@ -76,15 +76,15 @@ def tier_value(tier: Any) -> str:
     """'none' | 'call_provider' | 'emergency' from a Tier enum or its string value."""
     value = getattr(tier, "value", tier)
     if value is None:
-        return "none"
-    value = str(value)
-    if value not in TIER_RANK:
-        raise ValueError(f"unknown tier {value!r}")
-    return value
+        return Tier.NONE.value
+    try:
+        return Tier(str(value)).value
+    except ValueError:
+        raise ValueError(f"unknown tier {value!r}") from None
 
 
 def tier_rank(tier: Any) -> int:
-    return TIER_RANK[tier_value(tier)]
+    return Tier(tier_value(tier)).rank
 
 
 def clopper_pearson(
