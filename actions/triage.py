@@ -8,7 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import ClinicAction, latest_intent, send
 from bot.content import describe_signs
-from bot.triage import Tier, get_detector
+from bot.triage import Tier
+from bot.triage.detector import carried_or_detect
+from bot.triage.model import carried_in
 
 INFORM_TEMPERATURE = "inform_temperature"
 
@@ -17,7 +19,9 @@ class ActionTriageWarningSign(ClinicAction):
     """Routes a warning-sign report to the call-provider or emergency reply.
 
     The tier comes from the detector; when only the statistical model saw a report, the tier
-    is call_provider (bias to escalate). Emergency beats call-provider.
+    is call_provider (bias to escalate). Emergency beats call-provider. The detection is the
+    one the NLU component put in the parse data (or the API in the metadata); the detector
+    runs here only if neither came along (a hand-built tracker, an /intent shortcut).
     """
 
     def name(self) -> str:
@@ -25,8 +29,9 @@ class ActionTriageWarningSign(ClinicAction):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         clinic, content = self.clinic, self.content
-        text = tracker.latest_message.get("text") or ""
-        detection = get_detector(clinic.fever_threshold_c).detect(text)
+        latest = tracker.latest_message
+        carried = carried_in(latest) or carried_in(latest.get("metadata"))
+        detection = carried_or_detect(carried, latest.get("text") or "", clinic.fever_threshold_c)
         intent = latest_intent(tracker)
 
         if detection.tier is Tier.NONE and intent == INFORM_TEMPERATURE:

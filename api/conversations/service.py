@@ -115,7 +115,9 @@ async def _ask_assistant(ctx: AppContext, conversation_id: str, text: str, detec
         return safe_answer(ctx, detection, "failsafe")
     try:
         sender = await in_transaction(ctx.sessions, _rasa_sender, conversation_id)
-        reply = await asyncio.wait_for(ctx.assistant.respond(sender, text), ctx.settings.agent_timeout_seconds)
+        # The detection goes along, so the assistant does not run the detector a second time.
+        reply = await asyncio.wait_for(ctx.assistant.respond(sender, text, detection=detection),
+                                       ctx.settings.agent_timeout_seconds)
     except Exception as error:  # timeout, model error, action error: the patient still gets a safe reply
         log.error(
             "assistant failed; answering with the fail-safe",

@@ -4,6 +4,11 @@ It runs last in the pipeline: when the detector sees a reported warning sign, th
 becomes `report_warning_sign` (which the rules route to the triage action) whatever DIET or
 the FallbackClassifier decided. It never lowers an intent DIET chose: if either sees a
 report, the patient is triaged.
+
+The detector runs once per message: the API detects before asking the assistant and sends
+the detection along in the message metadata. Only a message that came without one (rasa
+shell, `rasa test`, training) is detected here. Either way the detection goes on in the
+parse data, where the triage action reads it.
 """
 from __future__ import annotations
 
@@ -19,13 +24,16 @@ from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
+    METADATA,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.content.clinic import get_clinic
-from bot.triage import Tier, get_detector
+from bot.triage import Tier
+from bot.triage.detector import carried_or_detect
+from bot.triage.model import DETECTION_KEY, carried_in
 
 REPORT_INTENT = "report_warning_sign"
 SIGN_ENTITY = "warning_sign"
@@ -50,9 +58,11 @@ class WarningSignRouter(GraphComponent, IntentClassifier):
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
-        detector = get_detector(get_clinic().fever_threshold_c)
+        threshold = get_clinic().fever_threshold_c
         for message in messages:
-            detection = detector.detect(message.get(TEXT) or "")
+            carried = carried_in(message.get(METADATA))
+            detection = carried_or_detect(carried, message.get(TEXT) or "", threshold)
+            message.set(DETECTION_KEY, detection.to_dict(), add_to_output=True)
             if detection.tier is Tier.NONE:
                 continue
             route = {INTENT_NAME_KEY: REPORT_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}

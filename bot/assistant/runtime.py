@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.assistant.environment import prepare_runtime
 from bot.content import ClinicSettings
-from bot.triage import Tier
+from bot.triage import Detection, Tier
+from bot.triage.model import DETECTION_KEY
 
 DEFAULT_MODEL = Path("models/aftercare.tar.gz")
 
@@ -82,9 +83,12 @@ class Assistant:
         agent.load_model(str(model_path))
         return cls(agent)
 
-    async def respond(self, conversation_id: str, text: str) -> AssistantReply:
+    async def respond(self, conversation_id: str, text: str, detection: Detection | None = None) -> AssistantReply:
+        """`detection`: the detector's result for `text` if the caller has it already; it travels
+        with the message, so the NLU component and the triage action do not detect again."""
         from rasa.core.channels.channel import UserMessage
 
         collector = _collector()
-        await self.agent.handle_message(UserMessage(text, collector, conversation_id))
+        metadata = {DETECTION_KEY: detection.to_dict()} if detection is not None else None
+        await self.agent.handle_message(UserMessage(text, collector, conversation_id, metadata=metadata))
         return AssistantReply.from_messages(collector.messages)

@@ -7,7 +7,9 @@ It never logs or stores message text.
 """
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +25,8 @@ from bot.triage.components import CANDIDATES, FEVERISH, RISK, TEMPERATURE, Candi
 from bot.triage.model import BELOW_THRESHOLD, NEGATED, REPORTED, Detection, Finding
 from bot.triage.rules import DEFAULT_RULES, load_rules
 from bot.triage.vocabulary import Tier
+
+log = logging.getLogger("aftercare.triage")
 
 MAX_CHARS = 5000  # longer input is cut: a chat message never needs more, and it bounds the work
 
@@ -102,3 +106,15 @@ class Detector:
 def get_detector(fever_threshold_c: float | None = None) -> Detector:
     """A shared detector per threshold (building one takes about a second)."""
     return Detector(fever_threshold_c=fever_threshold_c)
+
+
+def carried_or_detect(carried: object, text: str, fever_threshold_c: float | None = None) -> Detection:
+    """The detection that travelled with this message (the API ran the detector on it), or a
+    fresh one when none came along: `rasa shell`, `rasa test`, training, a hand-built tracker.
+    A malformed one is never trusted: the message is detected again."""
+    if isinstance(carried, Mapping):
+        try:
+            return Detection.from_dict(carried)
+        except (KeyError, TypeError, ValueError):
+            log.warning("a detection carried with the message was malformed; detecting again")
+    return get_detector(fever_threshold_c).detect(text)

@@ -1,7 +1,9 @@
 """Result types of the warning-sign detector: tiers, findings and the detection of one message."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from bot.triage.vocabulary import Tier
 
@@ -14,6 +16,13 @@ STATUSES = (REPORTED, NEGATED, QUESTION, HYPOTHETICAL, BELOW_THRESHOLD)
 # The one sanity bound on a configured fever threshold (rules file and clinic setting alike):
 # outside it the number was almost certainly given in Fahrenheit or mistyped.
 FEVER_THRESHOLD_RANGE_C = (36.5, 39.5)
+# Where a detection travels with a message: Rasa message metadata and parse data.
+DETECTION_KEY = "aftercare_detection"
+
+
+def carried_in(data: object) -> object:
+    """The detection dict carried in `data` (message metadata or parse data), if any."""
+    return data.get(DETECTION_KEY) if isinstance(data, Mapping) else None
 
 
 @dataclass(frozen=True)
@@ -28,12 +37,41 @@ class Finding:
     end: int
     source: str  # clinical source ids from warning_signs.yml, comma separated
 
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "tier": self.tier.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """Raises KeyError, TypeError or ValueError on anything but what to_dict wrote."""
+        status = str(data["status"])
+        if status not in STATUSES:
+            raise ValueError(f"unknown finding status {status!r}")
+        return cls(sign=str(data["sign"]), tier=Tier(data["tier"]), status=status,
+                   evidence=str(data["evidence"]), start=int(data["start"]), end=int(data["end"]),
+                   source=str(data["source"]))
+
 
 @dataclass(frozen=True)
 class Detection:
     findings: tuple[Finding, ...]
     temperature_c: float | None  # highest measured temperature in the message, in Celsius
     feels_feverish: bool = False  # feeling hot / chills / a fever word, reported
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types, so the detection can travel with a message (Rasa metadata)."""
+        return {"findings": [f.to_dict() for f in self.findings], "temperature_c": self.temperature_c,
+                "feels_feverish": self.feels_feverish}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Detection:
+        """Raises KeyError, TypeError or ValueError on anything but what to_dict wrote."""
+        temperature = data["temperature_c"]
+        feverish = data["feels_feverish"]
+        if not isinstance(feverish, bool):
+            raise TypeError("feels_feverish must be a bool")
+        return cls(findings=tuple(Finding.from_dict(f) for f in data["findings"]),
+                   temperature_c=None if temperature is None else float(temperature),
+                   feels_feverish=feverish)
 
     @property
     def reported(self) -> tuple[Finding, ...]:

@@ -10,12 +10,12 @@ from tests.conftest import make_client
 
 
 class _Raising:
-    async def respond(self, conversation_id, text):
+    async def respond(self, conversation_id, text, detection=None):
         raise RuntimeError("model crashed")
 
 
 class _Slow:
-    async def respond(self, conversation_id, text):
+    async def respond(self, conversation_id, text, detection=None):
         await asyncio.sleep(10)
 
 
@@ -61,7 +61,7 @@ def test_other_message_gets_apology_with_clinic_number(broken_client, patient):
 class _UnderTriaging:
     """A model that answers a warning sign with an ordinary answer (what rule 1 forbids)."""
 
-    async def respond(self, conversation_id, text):
+    async def respond(self, conversation_id, text, detection=None):
         from bot.assistant.runtime import AssistantReply
 
         custom = {"kind": "answer", "tier": "none", "topic": "soreness"}

@@ -78,3 +78,17 @@ def test_out_of_scope_offers_the_clinic_number():
 def test_request_human_is_a_handoff():
     messages, _ = run(ActionRequestHuman(), "can a nurse call me", "request_human")
     assert messages[0]["custom"]["kind"] == "handoff"
+
+
+def test_triage_uses_the_detection_that_came_with_the_message():
+    """The NLU component puts the detection in the parse data; the action does not detect again
+    (here the carried detection is for another text, to show which one the action used)."""
+    from bot.triage import get_detector
+    from bot.triage.model import DETECTION_KEY
+
+    latest = {"text": "it hurts a bit", "intent": {"name": "report_warning_sign", "confidence": 1.0},
+              "entities": [], DETECTION_KEY: get_detector().detect("I have chest pain").to_dict()}
+    dispatcher = CollectingDispatcher()
+    ActionTriageWarningSign().run(dispatcher, Tracker("s", {}, latest, [], False, None, {}, "action_listen"), {})
+    assert dispatcher.messages[0]["custom"]["tier"] == "emergency"
+    assert dispatcher.messages[0]["custom"]["signs"] == ["chest_pain"]

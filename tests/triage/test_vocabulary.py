@@ -8,7 +8,9 @@ import sys
 import pytest
 
 import bot.triage
-from bot.triage import Detector, Tier, get_detector, load_rules
+from bot.triage import Detection, Detector, Tier, get_detector, load_rules
+from bot.triage.detector import carried_or_detect
+from bot.triage.model import DETECTION_KEY, carried_in
 from bot.triage.vocabulary import EscalationStatus, EscalationTier, sign_names
 from tests.conftest import ROOT
 
@@ -62,3 +64,40 @@ def test_escalation_words_print_as_their_values() -> None:
 def test_sign_names_are_the_rules_files_signs() -> None:
     assert sign_names() == tuple(load_rules().signs)
     assert {"fever", "bleeding", "chest_pain"} <= set(sign_names())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my hip is bleeding and I feel dizzy",
+        "I feel hot and shivery",
+        "it's 37.1, is that a fever?",
+        "no redness, temp 39.2 and I'm on chemo",
+        "",
+    ],
+)
+def test_a_detection_survives_the_trip_as_json(text: str) -> None:
+    detection = get_detector().detect(text)
+    carried = json.loads(json.dumps(detection.to_dict()))
+    assert Detection.from_dict(carried) == detection
+    assert carried_or_detect(carried, "unrelated text") == detection  # what came along is used
+
+
+@pytest.mark.parametrize(
+    "carried",
+    [
+        None,
+        "not a mapping",
+        {},
+        {"findings": [{"sign": "fever"}], "temperature_c": None, "feels_feverish": False},
+        {"findings": [], "temperature_c": "hot", "feels_feverish": False},
+        {"findings": [], "temperature_c": None, "feels_feverish": "yes"},
+    ],
+)
+def test_a_missing_or_malformed_detection_is_detected_again(carried: object) -> None:
+    assert carried_or_detect(carried, "my hip is bleeding").signs == ["bleeding"]
+
+
+def test_carried_in_reads_metadata_or_parse_data() -> None:
+    assert carried_in({DETECTION_KEY: {"x": 1}}) == {"x": 1}
+    assert carried_in(None) is None and carried_in({"text": "hi"}) is None
