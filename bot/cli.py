@@ -29,6 +29,9 @@ def _shell(args: argparse.Namespace) -> None:
 
 def _detect(args: argparse.Namespace) -> None:
     """Show what the safety detector sees in one message (for clinicians reviewing rules)."""
+    # spaCy imports thinc, and thinc imports TensorFlow whenever it is installed (2-3 s); the rules
+    # detector never uses it, and this process only detects and exits: hide TensorFlow from it.
+    sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]
     from bot.triage import get_detector
 
     detection = get_detector().detect(args.text)
@@ -37,7 +40,10 @@ def _detect(args: argparse.Namespace) -> None:
     print(f"tier: {detection.tier.value}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+BUILT_IN = ("train", "shell", "detect")
+
+
+def build_parser(extensions: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aftercare", description="Marrow Aftercare assistant")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -54,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text")
     p.set_defaults(func=_detect)
 
-    for register in _extensions():
-        register(sub)
+    if extensions:
+        for register in _extensions():
+            register(sub)
     return parser
 
 
@@ -67,7 +74,9 @@ def _extensions():
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # A built-in verb needs no other distribution's code (`detect` stays light): skip loading them.
+    args = build_parser(extensions=not argv or argv[0] not in BUILT_IN).parse_args(argv)
     try:
         args.func(args)
     except KeyboardInterrupt:
