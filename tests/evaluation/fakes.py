@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aftercare_tools.evaluation.dataset import EvalCase
-
 from bot.triage.vocabulary import Tier  # the real one: it imports neither spaCy nor Rasa
 
 

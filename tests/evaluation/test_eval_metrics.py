@@ -17,7 +17,6 @@ from aftercare_tools.evaluation.metrics import (
     tier_value,
 )
 from aftercare_tools.evaluation.runner import evaluate, latency_summary
-
 from bot.triage.vocabulary import Tier
 
 from .fakes import FakeReply, ScriptedAssistant, case

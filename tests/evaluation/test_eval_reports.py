@@ -13,7 +13,6 @@ from aftercare_tools.evaluation import runner as runner_module
 from aftercare_tools.evaluation.dataset import load_eval_set
 from aftercare_tools.evaluation.metrics import Observation, RowResult, compute_metrics
 from aftercare_tools.evaluation.report import failure_text, render_markdown, summary_text
-
 from bot.triage.vocabulary import Tier
 
 from .fakes import FakeReply, ScriptedAssistant, case

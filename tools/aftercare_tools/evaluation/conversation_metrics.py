@@ -14,7 +14,8 @@ from typing import Any
 
 from aftercare_tools.evaluation.conversation_runner import TurnObservation
 from aftercare_tools.evaluation.conversations import CATEGORIES, Conversation, Turn
-from aftercare_tools.evaluation.metrics import TIER_RANK, clopper_pearson
+from aftercare_tools.evaluation.metrics import clopper_pearson
+from bot.triage.vocabulary import Tier
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,11 @@ class TurnResult:
 
     @property
     def expected_rank(self) -> int:
-        return TIER_RANK[self.turn.expect.level]
+        return Tier(self.turn.expect.level).rank
 
     @property
     def observed_rank(self) -> int:
-        return TIER_RANK[self.observed.level]
+        return Tier(self.observed.level).rank
 
     @property
     def level_ok(self) -> bool:
