@@ -57,7 +57,8 @@ def test_escalation_queue_order_follows_the_tier_ranks() -> None:
 def test_escalation_words_print_as_their_values() -> None:
     """They go into SQL, JSON and templates as plain strings."""
     assert [s.value for s in EscalationStatus] == ["open", "acknowledged", "resolved"]
-    assert str(EscalationStatus.OPEN) == f"{EscalationStatus.OPEN}" == "open" == EscalationStatus.OPEN
+    assert str(EscalationStatus.OPEN) == f"{EscalationStatus.OPEN}" == "open"
+    assert {"open": "a plain string key"}[EscalationStatus.OPEN]  # equal to, and hashed as, its value
     assert json.dumps([EscalationTier.CALLBACK]) == '["callback"]'
 
 
