@@ -8,6 +8,7 @@ import pytest
 from aftercare_tools.evaluation.conversation_runner import in_process_api, play_conversations
 from aftercare_tools.evaluation.conversations import load_conversations, parse_conversations
 from bot.assistant.runtime import AssistantReply
+from bot.triage import Detection
 
 
 class ScriptedAssistant:
@@ -17,7 +18,7 @@ class ScriptedAssistant:
         self.script = script
         self.senders: dict[str, str] = {}
 
-    async def respond(self, sender: str, text: str) -> AssistantReply:
+    async def respond(self, sender: str, text: str, detection: Detection | None = None) -> AssistantReply:
         self.senders[text] = sender
         if text not in self.script:
             raise RuntimeError("the model failed")
