@@ -16,13 +16,15 @@ from api.escalations.spool import EscalationSpool
 from api.settings import Settings
 from bot.assistant.runtime import AssistantReply
 from bot.content import ClinicSettings, Content
-from bot.triage import Detector
+from bot.triage import Detection, Detector
 
 
 class Responder(Protocol):
     """What the service needs of bot.assistant.runtime.Assistant (tests may bring a stand-in)."""
 
-    async def respond(self, conversation_id: str, text: str) -> AssistantReply: ...
+    async def respond(
+        self, conversation_id: str, text: str, detection: Detection | None = None
+    ) -> AssistantReply: ...
 
 
 @dataclass

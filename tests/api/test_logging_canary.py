@@ -36,7 +36,7 @@ def test_log_lines_are_json_with_request_id(settings, assistant, capfd):
 class _QuotingAssistant:
     """Fails the way careless code does: the patient's words in the exception message."""
 
-    async def respond(self, conversation_id, text):
+    async def respond(self, conversation_id, text, detection=None):
         raise ValueError(f"could not understand {text!r}")
 
 
