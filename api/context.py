@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from api.escalations.events import EventHub
-from api.escalations.spool import EscalationSpool
+from api.messaging.spool import EscalationSpool
 from api.settings import Settings
 from bot.assistant.runtime import AssistantReply
 from bot.content import ClinicSettings, Content

@@ -12,8 +12,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.context import AppContext, Responder
 from api.db import make_engine, make_session_factory, migrate
 from api.errors import install_error_handlers
-from api.escalations.spool import EscalationSpool
 from api.logging_config import configure_logging
+from api.messaging.spool import EscalationSpool
 from api.middleware import RequestMiddleware
 from api.ratelimit import RateLimits
 from api.settings import Settings
@@ -105,10 +105,11 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
 
 def _include_routers(app: FastAPI) -> None:
     from api import health
-    from api.conversations import rest_channel
     from api.conversations import router as conversations
+    from api.messaging import rest_channel
+    from api.messaging import router as messaging
 
-    for module in (health, conversations, rest_channel):
+    for module in (health, conversations, messaging, rest_channel):
         app.include_router(module.router)
     from api.audit import router as audit
     from api.escalations import router as escalations

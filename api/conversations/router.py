@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.conversations import service
-from api.conversations.schemas import ConversationCreated, MessageResult, NewMessage, Transcript
-from api.deps import Ctx, DbSession, OwnedConversation, PatientId
+from api.conversations.schemas import ConversationCreated, Transcript
+from api.deps import DbSession, OwnedConversation, PatientId
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["patient"])
 
@@ -15,13 +15,6 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["patient"])
 def create_conversation(db: DbSession, patient_id: PatientId) -> ConversationCreated:
     """Start a conversation owned by the token's patient."""
     return ConversationCreated(conversation_id=service.start_conversation(db, patient_id))
-
-
-@router.post("/{conversation_id}/messages", response_model=MessageResult)
-async def post_message(body: NewMessage, ctx: Ctx, conversation: OwnedConversation) -> MessageResult:
-    """Send the patient's message; returns the replies, the triage and any escalation."""
-    service.check_length(ctx.settings, body.text)
-    return await service.handle_patient_message(ctx, conversation.id, body.text)
 
 
 @router.get("/{conversation_id}/messages", response_model=Transcript)

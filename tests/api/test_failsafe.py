@@ -77,7 +77,7 @@ def test_detector_overrides_an_under_triaging_model(settings, patient):
 
 
 def test_database_failure_still_answers_and_loses_no_escalation(settings, patient, monkeypatch):
-    from api.conversations import service
+    from api.messaging import service
 
     def database_down(*args, **kwargs):
         raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))

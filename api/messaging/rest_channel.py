@@ -12,10 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, StrictStr, ValidationError
 
-from api.conversations.service import check_length, conversation_for_sender, handle_patient_message
+from api.conversations.service import check_length, conversation_for_sender
 from api.db import in_transaction
 from api.deps import Ctx, PatientId
 from api.errors import ApiError
+from api.messaging.service import handle_patient_message
 
 router = APIRouter(tags=["rasa-compatible"])
 _SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")

@@ -1,0 +1,1 @@
+"""The patient-message flow, above the conversations and escalations domains."""

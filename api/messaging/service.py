@@ -1,0 +1,162 @@
+"""A patient message end to end: detector, assistant under a timeout, one transaction that
+stores the message, the replies and any escalation. This package sits above the conversations
+and escalations domains because it writes to both (neither imports it).
+
+The detector runs first and always. The reply is the assistant's unless it failed (then a
+fixed safe reply chosen by the detector's tier) or unless it under-triaged what the detector
+saw (then the detector's reply replaces it: a warning sign never gets an ordinary answer).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from api.context import AppContext
+from api.conversations import repository
+from api.conversations.schemas import AnsweredBy, MessageResult, Reply, Triage
+from api.db import in_transaction, off_loop, transaction
+from api.escalations.service import event_payload, open_escalation
+from bot.assistant.runtime import AssistantReply
+from bot.content import describe_signs
+from bot.triage import Detection, Tier
+from bot.triage.vocabulary import EscalationTier
+
+log = logging.getLogger("aftercare.messaging")
+
+# Rasa re-reads and re-featurises a conversation's whole tracker on every turn, so a week-long
+# conversation would get slower with each message. Every turn here is a one-step rule, so
+# Rasa is shown the conversation in windows of this many turns (a new tracker per window);
+# the full transcript stays in our messages table.
+RASA_WINDOW_TURNS = 20
+
+
+def _rasa_sender(session: Session, conversation_id: str) -> str:
+    turns = repository.count_patient_messages(session, conversation_id)
+    return f"{conversation_id}.{turns // RASA_WINDOW_TURNS}"
+
+
+@dataclass
+class _Answer:
+    replies: list[Reply]
+    tier: Tier
+    signs: list[str]
+    topic: str | None
+    answered_by: AnsweredBy
+    handoff: bool = False
+
+
+def _fixed_reply(ctx: AppContext, name: str, tier: Tier, signs: list[str]) -> Reply:
+    answer = ctx.content.reply(name, ctx.clinic, signs=describe_signs(signs))
+    return Reply(text=answer.text, kind="triage" if tier is not Tier.NONE else "apology",
+                 sources=list(answer.sources), phone=_phone_for(ctx, tier))
+
+
+def _phone_for(ctx: AppContext, tier: Tier) -> str | None:
+    if tier is Tier.EMERGENCY:
+        return ctx.clinic.emergency_number
+    if tier is Tier.CALL_PROVIDER:
+        return ctx.clinic.phone_now()
+    return None
+
+
+def safe_answer(ctx: AppContext, detection: Detection, answered_by: AnsweredBy) -> _Answer:
+    """The reply when the assistant cannot be trusted or reached."""
+    tier = detection.tier
+    name = tier.value if tier is not Tier.NONE else "fallback_apology"
+    return _Answer([_fixed_reply(ctx, name, tier, detection.signs)], tier, detection.signs, None, answered_by)
+
+
+def _from_assistant(ctx: AppContext, reply: AssistantReply) -> _Answer:
+    replies = []
+    for message in reply.messages:
+        custom = message.get("custom") or {}
+        if not message.get("text"):
+            continue
+        tier = Tier(custom.get("tier", "none"))
+        replies.append(Reply(text=message["text"], kind=custom.get("kind"), sources=custom.get("sources", []),
+                             buttons=message.get("buttons", []), phone=_phone_for(ctx, tier)))
+    return _Answer(replies, reply.tier, reply.signs, reply.topic, "assistant", handoff="handoff" in reply.kinds)
+
+
+async def _ask_assistant(ctx: AppContext, conversation_id: str, text: str, detection: Detection) -> _Answer:
+    if ctx.assistant is None:
+        return safe_answer(ctx, detection, "failsafe")
+    try:
+        sender = await in_transaction(ctx.sessions, _rasa_sender, conversation_id)
+        # The detection goes along, so the assistant does not run the detector a second time.
+        reply = await asyncio.wait_for(ctx.assistant.respond(sender, text, detection=detection),
+                                       ctx.settings.agent_timeout_seconds)
+    except Exception as error:  # timeout, model error, action error: the patient still gets a safe reply
+        log.error(
+            "assistant failed; answering with the fail-safe",
+            exc_info=error,
+            extra={"error_type": type(error).__name__},
+        )
+        return safe_answer(ctx, detection, "failsafe")
+    answer = _from_assistant(ctx, reply)
+    if not answer.replies:
+        return safe_answer(ctx, detection, "failsafe")
+    if detection.tier.rank > answer.tier.rank:
+        log.warning("detector out-ranked the assistant's triage", extra={"tier": detection.tier.value})
+        return safe_answer(ctx, detection, "safety_net")
+    answer.signs = sorted(set(answer.signs) | set(detection.signs))
+    return answer
+
+
+def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) -> dict[str, Any] | None:
+    """Patient message, replies and escalation in ONE transaction, committed before replying."""
+    with transaction(ctx.sessions) as session:
+        patient_message = repository.add_message(session, conversation_id, "patient", text, answer.tier.value)
+        for reply in answer.replies:
+            repository.add_message(
+                session, conversation_id, "assistant", reply.text, answer.tier.value, answer.answered_by
+            )
+        tier = _escalation_tier(answer)
+        if not tier:
+            return None
+        escalation = open_escalation(session, conversation_id, patient_message.id, tier, answer.signs,
+                                     notify_webhook=bool(ctx.settings.webhook_url))
+        return event_payload(escalation)
+
+
+def _escalation_tier(answer: _Answer) -> str | None:
+    if answer.tier is not Tier.NONE:
+        return EscalationTier.for_triage(answer.tier).value
+    return EscalationTier.CALLBACK.value if answer.handoff else None
+
+
+def _persist_or_spool(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) -> dict[str, Any] | None:
+    """If the database fails, the escalation goes to the spool: the patient still gets the
+    safe reply, and staff get the escalation when the database is back."""
+    try:
+        if ctx.spool.pending():
+            ctx.spool.replay(ctx.sessions, notify_webhook=bool(ctx.settings.webhook_url))
+        return _persist(ctx, conversation_id, text, answer)
+    except SQLAlchemyError as error:
+        log.error("database write failed", exc_info=error, extra={"error_type": type(error).__name__})
+        tier = _escalation_tier(answer)
+        if tier:
+            ctx.spool.save(conversation_id, text, tier, answer.signs)
+        return None
+
+
+async def handle_patient_message(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
+    detection = ctx.detector.detect(text)
+    answer = await _ask_assistant(ctx, conversation_id, text, detection)
+    event = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer)
+    if event:
+        ctx.events.publish(event)
+        log.info("escalation opened", extra={"tier": event["tier"], "answered_by": answer.answered_by})
+    return MessageResult(
+        conversation_id=conversation_id,
+        replies=answer.replies,
+        triage=Triage(level=answer.tier.value, signs=answer.signs),
+        topic=answer.topic,
+        escalation_id=event["escalation_id"] if event else None,
+        answered_by=answer.answered_by,
+    )
