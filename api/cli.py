@@ -1,4 +1,5 @@
-"""`aftercare serve`, `aftercare patient-token`, `aftercare create-staff` and `disable-staff`."""
+"""`aftercare serve`, `patient-token`, and the staff account verbs: `create-staff`, `list-staff`,
+`disable-staff`, `enable-staff`, `set-role`, `reset-password`."""
 from __future__ import annotations
 
 import argparse
@@ -79,6 +80,30 @@ def _disable_staff(args: argparse.Namespace) -> None:
     disable_staff_from_cli(email=args.email)
 
 
+def _list_staff(args: argparse.Namespace) -> None:
+    from api.staff.accounts import list_staff_from_cli
+
+    list_staff_from_cli()
+
+
+def _enable_staff(args: argparse.Namespace) -> None:
+    from api.staff.accounts import enable_staff_from_cli
+
+    enable_staff_from_cli(email=args.email)
+
+
+def _set_role(args: argparse.Namespace) -> None:
+    from api.staff.accounts import set_role_from_cli
+
+    set_role_from_cli(email=args.email, role=args.role)
+
+
+def _reset_password(args: argparse.Namespace) -> None:
+    from api.staff.accounts import reset_password_from_cli
+
+    reset_password_from_cli(email=args.email)
+
+
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     # Every option says what it does and, where it has one, its default.
     formatter = argparse.ArgumentDefaultsHelpFormatter
@@ -110,3 +135,25 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--email", required=True, help="the account's login e-mail address (required)")
     p.set_defaults(func=_disable_staff)
+
+    p = sub.add_parser("list-staff", help="list staff accounts, one line each", formatter_class=formatter)
+    p.set_defaults(func=_list_staff)
+
+    p = sub.add_parser(
+        "enable-staff", help="re-enable a disabled staff account", formatter_class=formatter
+    )
+    p.add_argument("--email", required=True, help="the account's login e-mail address (required)")
+    p.set_defaults(func=_enable_staff)
+
+    p = sub.add_parser("set-role", help="change a staff account's role", formatter_class=formatter)
+    p.add_argument("--email", required=True, help="the account's login e-mail address (required)")
+    p.add_argument("--role", required=True, choices=["nurse", "admin"], help="the new role (required)")
+    p.set_defaults(func=_set_role)
+
+    p = sub.add_parser(
+        "reset-password",
+        help="end an account's password and sessions now; print a one-time set-password link",
+        formatter_class=formatter,
+    )
+    p.add_argument("--email", required=True, help="the account's login e-mail address (required)")
+    p.set_defaults(func=_reset_password)

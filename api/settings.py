@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     staff_session_key: str = DEV_STAFF_KEY
     staff_session_idle_minutes: int = 15
     staff_session_absolute_hours: int = 8
+    staff_password_link_hours: int = 72  # a new account's or a reset's one-time link
+    public_url: str = ""  # the console's address in set-password links; default: first allowed origin
+
+    # Operations report: time to first acknowledgement before a case counts as overdue.
+    sla_emergency_minutes: int = 5
+    sla_call_provider_minutes: int = 30
+    sla_callback_minutes: int = 240
 
     allowed_origins: str = "http://127.0.0.1:8000,http://localhost:8000"  # comma-separated
     max_text_chars: int = 2000
@@ -87,6 +94,13 @@ class Settings(BaseSettings):
     @property
     def origins(self) -> list[str]:
         return _split(self.allowed_origins)
+
+    @property
+    def console_url(self) -> str:
+        return (self.public_url or (self.origins or ["http://127.0.0.1:8000"])[0]).rstrip("/")
+
+    def sla_minutes(self, tier: str) -> int:
+        return int(getattr(self, f"sla_{tier}_minutes"))
 
 
 def _split(value: str) -> list[str]:

@@ -14,10 +14,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from api.core.time import as_utc, utcnow
 from api.settings import Settings
-from api.staff.deps import SESSION_COOKIE, optional_staff
+from api.staff.deps import SESSION_COOKIE, deny, optional_staff
 from api.staff.sessions import StaffPrincipal, csrf_token
 
 HERE = Path(__file__).parent
@@ -59,7 +60,10 @@ def page(
 ) -> Response:
     csrf = csrf_token(settings, staff.session_id) if staff else ""
     return templates.TemplateResponse(
-        request, name, {"staff": staff, "csrf": csrf, **context}, status_code=status_code
+        request,
+        name,
+        {"staff": staff, "csrf": csrf, "idle_seconds": settings.staff_session_idle_minutes * 60, **context},
+        status_code=status_code,
     )
 
 
@@ -69,3 +73,19 @@ def to_login(request: Request) -> RedirectResponse:
     return RedirectResponse(
         "/staff/login?expired=1" if expired else "/staff/login", status_code=303
     )
+
+
+def admin_refusal(
+    request: Request, db: Session, settings: Settings, staff: StaffPrincipal | None
+) -> Response | None:
+    """For admin pages (AC-3): the login page without a session, an audited 403 page for a
+    nurse (AUD-2), None for an admin."""
+    if staff is None:
+        return to_login(request)
+    if not staff.is_admin:
+        deny(db, request, staff, "this needs the admin role")  # the audit row; the page is ours
+        return page(
+            request, settings, "message.html", staff, 403,
+            title="Admins only", message="This page is for admin accounts.",
+        )
+    return None

@@ -17,6 +17,7 @@ class StaffUser(Base):
     password_hash = sa.Column(sa.String(200), nullable=False)
     disabled = sa.Column(sa.Boolean, nullable=False, default=False)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    last_login_at = sa.Column(sa.DateTime(timezone=True))
 
 
 class StaffSession(Base):
@@ -29,3 +30,16 @@ class StaffSession(Base):
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
     last_seen_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
     revoked_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class PasswordLink(Base):
+    """A one-time set-password link (new account or reset): stored as its SHA-256 only, used
+    once, and void after `expires_at` or when a newer link is issued for the same account."""
+
+    __tablename__ = "staff_password_links"
+
+    id = sa.Column(sa.String(64), primary_key=True)  # SHA-256 of the secret, never the secret
+    staff_id = sa.Column(sa.String(64), sa.ForeignKey("staff_users.id"), nullable=False, index=True)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    used_at = sa.Column(sa.DateTime(timezone=True))

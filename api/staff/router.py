@@ -10,7 +10,7 @@ from api.core.audit_log import request_context
 from api.deps import AppSettings, DbSession
 from api.errors import ApiError
 from api.ratelimit import RateLimits, client_address
-from api.staff import pages, service
+from api.staff import admin, pages, service
 from api.staff.deps import CurrentStaff, clear_session_cookie, same_origin, set_session_cookie
 from api.staff.schemas import LoginRequest, SessionCreated, SessionInfo, StaffOut
 from api.staff.sessions import StaffPrincipal, idle_limit
@@ -86,4 +86,5 @@ def delete_session(
 
 router = APIRouter()
 router.include_router(api_router)
+router.include_router(admin.router)
 router.include_router(pages.router)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field, StrictStr
@@ -30,3 +31,36 @@ class SessionCreated(BaseModel):
 class SessionInfo(BaseModel):
     staff: StaffOut
     idle_timeout_seconds: int
+
+
+class AccountOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: Literal["nurse", "admin"]
+    enabled: bool
+    last_login_at: dt.datetime | None = Field(None, description="UTC; null if never")
+    created_at: dt.datetime
+
+
+class AccountCreate(BaseModel):
+    email: StrictStr = Field(..., max_length=254)
+    name: StrictStr = Field(..., max_length=200)
+    role: Literal["nurse", "admin"]
+
+
+class RoleChange(BaseModel):
+    role: Literal["nurse", "admin"]
+
+
+class PasswordLinkOut(BaseModel):
+    account: AccountOut
+    set_password_url: str = Field(
+        ..., description="Shown once: give it to the person; the secret is after the #"
+    )
+    expires_at: dt.datetime
+
+
+class SetPassword(BaseModel):
+    secret: StrictStr = Field(..., max_length=128, description="The part of the link after #")
+    password: StrictStr = Field(..., max_length=1024)

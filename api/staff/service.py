@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from api.core.audit_log import RequestContext, record
+from api.core.time import utcnow
 from api.settings import Settings
 from api.staff import sessions
 from api.staff.accounts import get_by_email, normalize_email
@@ -44,6 +45,7 @@ def login(
         return None
     if needs_rehash(user.password_hash):  # parameters were raised since this hash was made
         user.password_hash = rehash(password)
+    user.last_login_at = utcnow()
     token = sessions.start_session(session, user)
     record(session, actor, "staff.login", "staff", user.id, "success")
     principal = sessions.StaffPrincipal(

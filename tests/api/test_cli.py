@@ -44,7 +44,13 @@ def _subcommand(name: str) -> argparse.ArgumentParser:
     return choices[name]
 
 
-@pytest.mark.parametrize("command", ["serve", "patient-token", "create-staff", "disable-staff"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "serve", "patient-token", "create-staff", "disable-staff",
+        "list-staff", "enable-staff", "set-role", "reset-password",
+    ],
+)
 def test_every_option_has_help_and_shows_its_default(command, capsys):
     parser = _subcommand(command)
     undocumented = [a.dest for a in parser._actions if not a.help]

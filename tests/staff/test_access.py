@@ -20,8 +20,19 @@ PROTECTED = [
     ("GET", "/api/v1/audit-events"),
     ("GET", "/api/v1/audit-events/export"),
 ]
-ADMIN_ONLY = [("GET", "/api/v1/audit-events"), ("GET", "/api/v1/audit-events/export")]
-PUBLIC = {("POST", "/api/v1/staff/session")}  # the login itself
+ACCOUNT = "/api/v1/staff/accounts/{account_id}"
+ACCOUNTS_ADMIN = [
+    ("GET", "/api/v1/staff/accounts"),
+    ("POST", "/api/v1/staff/accounts"),
+    ("POST", ACCOUNT + "/disable"),
+    ("POST", ACCOUNT + "/enable"),
+    ("POST", ACCOUNT + "/role"),
+    ("POST", ACCOUNT + "/reset-password"),
+]
+PROTECTED += ACCOUNTS_ADMIN
+ADMIN_ONLY = [("GET", "/api/v1/audit-events"), ("GET", "/api/v1/audit-events/export"), *ACCOUNTS_ADMIN]
+# The login itself, and redeeming a one-time set-password link (its secret is the credential).
+PUBLIC = {("POST", "/api/v1/staff/session"), ("POST", "/api/v1/staff/set-password")}
 
 
 def _call(client, method, path, escalation="0" * 32, **kwargs):

@@ -115,3 +115,71 @@ def test_an_outdated_hash_is_upgraded_at_login(client, ctx, nurse):
     )
     with ctx.sessions() as session:
         assert not passwords.needs_rehash(session.get(StaffUser, nurse).password_hash)
+
+
+def _cli_lines(capsys) -> list[str]:
+    return capsys.readouterr().out.strip().splitlines()
+
+
+def test_list_staff_prints_one_readable_line_per_account(cli_database, capsys):
+    from api.staff.accounts import list_staff_from_cli
+
+    list_staff_from_cli()
+    assert _cli_lines(capsys) == ["no staff accounts yet"]
+    create_staff_from_cli(email="nurse@clinic.test", name="Nora Nurse", role="nurse", password=PASSWORD)
+    capsys.readouterr()
+    list_staff_from_cli()
+    assert _cli_lines(capsys) == ["nurse@clinic.test  Nora Nurse  nurse  enabled  never logged in"]
+
+
+def test_a_disabled_account_comes_back_with_enable_staff(cli_database, capsys):
+    from api.staff.accounts import enable_staff_from_cli
+
+    create_staff_from_cli(email="nurse@clinic.test", name="Nora", role="nurse", password=PASSWORD)
+    disable_staff_from_cli(email="nurse@clinic.test")
+    capsys.readouterr()
+    enable_staff_from_cli(email="nurse@clinic.test")
+    assert _cli_lines(capsys) == ["enabled: nurse@clinic.test  Nora  nurse  enabled  never logged in"]
+    assert not _users(cli_database)[0].disabled
+    with cli_database() as session:
+        actions = [r.action for r in session.execute(sa.select(AuditEvent).order_by(AuditEvent.id)).scalars()]
+    assert actions == ["staff.create", "staff.disable", "staff.enable"]
+
+
+def test_set_role_from_the_cli(cli_database, capsys):
+    from api.staff.accounts import set_role_from_cli
+
+    create_staff_from_cli(email="nurse@clinic.test", name="Nora", role="nurse", password=PASSWORD)
+    capsys.readouterr()
+    set_role_from_cli(email="nurse@clinic.test", role="admin")
+    assert _cli_lines(capsys) == ["role set: nurse@clinic.test  Nora  admin  enabled  never logged in"]
+    with pytest.raises(SystemExit, match="role must be one of"):
+        set_role_from_cli(email="nurse@clinic.test", role="doctor")
+    with pytest.raises(SystemExit, match="last enabled admin"):
+        set_role_from_cli(email="nurse@clinic.test", role="nurse")
+
+
+def test_reset_password_from_the_cli_prints_a_fragment_link(cli_database, capsys, monkeypatch):
+    from api.staff.accounts import reset_password_from_cli
+
+    monkeypatch.setenv("AFTERCARE_PUBLIC_URL", "https://care.clinic.test")
+    create_staff_from_cli(email="nurse@clinic.test", name="Nora", role="nurse", password=PASSWORD)
+    capsys.readouterr()
+    reset_password_from_cli(email="nurse@clinic.test")
+    [line] = _cli_lines(capsys)
+    assert line.startswith("password reset for nurse@clinic.test: sessions ended;")
+    assert "https://care.clinic.test/staff/set-password#" in line
+    assert _users(cli_database)[0].password_hash == "!unset"
+
+
+def test_the_aftercare_command_has_every_account_verb():
+    from bot.cli import build_parser
+
+    parser = build_parser()
+    for argv in (
+        ["list-staff"],
+        ["enable-staff", "--email", "n@c.test"],
+        ["set-role", "--email", "n@c.test", "--role", "admin"],
+        ["reset-password", "--email", "n@c.test"],
+    ):
+        assert callable(parser.parse_args(argv).func)

@@ -25,7 +25,20 @@
     return (result.data && result.data.error && result.data.error.message) || fallback;
   }
 
-  function toLogin(expired) { window.location.assign("/staff/login" + (expired ? "?expired=1" : "")); }
+  // After an expired session, log in again and come back to the same page (a relative
+  // /staff/ path only: never an open redirect).
+  function toLogin(expired) {
+    var back = expired && /^\/staff\/[\w\/-]*$/.test(location.pathname) ? "&next=" + encodeURIComponent(location.pathname) : "";
+    window.location.assign("/staff/login" + (expired ? "?expired=1" + back : ""));
+  }
+
+  function nextPage() {
+    var next = new URLSearchParams(location.search).get("next") || "";
+    return /^\/staff\/[\w\/-]*$/.test(next) ? next : "/staff/";
+  }
+
+  // Shared with admin.js and session.js (loaded after this file).
+  window.AftercareStaff = { api: api, errorText: errorText, toLogin: toLogin };
 
   function waited(iso) {
     var minutes = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 60000));
@@ -59,7 +72,7 @@
       button.disabled = true;
       api("POST", "/api/v1/staff/session", { email: form.email.value, password: form.password.value })
         .then(function (result) {
-          if (result.ok) { window.location.assign("/staff/"); return; }
+          if (result.ok) { window.location.assign(nextPage()); return; }
           error.textContent = errorText(result, "Login failed.");
           button.disabled = false;
           form.password.value = "";
