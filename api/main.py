@@ -111,10 +111,11 @@ def _include_routers(app: FastAPI) -> None:
 
     for module in (health, conversations, messaging, rest_channel):
         app.include_router(module.router)
+    from api.audit import pages as audit_pages
     from api.audit import router as audit
     from api.escalations import router as escalations
     from api.staff import router as staff
     from api.widget import router as widget
 
-    for module in (staff, escalations, audit, widget):
+    for module in (staff, escalations, audit, audit_pages, widget):
         app.include_router(module.router)

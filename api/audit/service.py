@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from api.audit.repository import AuditFilter, search
+from api.audit.repository import AuditFilter, search, staff_labels
 from api.audit.schemas import AuditEventOut
 from api.core.audit_log import RequestContext, record
 
@@ -15,4 +15,6 @@ def read_trail(
     """Reading the trail is itself an audited action (audit.query, audit.export)."""
     rows = search(session, f, limit)
     record(session, actx, action, "audit", None, "success")
-    return [AuditEventOut.build(row) for row in rows]
+    ids = {r.actor_id for r in rows} | {r.object_id for r in rows if r.object_type == "staff"}
+    staff = staff_labels(session, {i for i in ids if i})
+    return [AuditEventOut.build(row, staff) for row in rows]
