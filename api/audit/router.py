@@ -27,7 +27,7 @@ EXPORT_LIMIT = 10_000
 
 def audit_filter(
     actor: Annotated[
-        str | None, Query(max_length=254, description="Staff id, cli, or an e-mail: that account and logins tried with it")
+        str | None, Query(max_length=254, description="Staff id, cli, or an e-mail (account and logins tried)")
     ] = None,
     action: Annotated[
         str | None, Query(max_length=64, description="e.g. staff.login, transcript.view")
