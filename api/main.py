@@ -114,8 +114,9 @@ def _include_routers(app: FastAPI) -> None:
     from api.audit import pages as audit_pages
     from api.audit import router as audit
     from api.escalations import router as escalations
+    from api.reports import pages as report_pages
     from api.staff import router as staff
     from api.widget import router as widget
 
-    for module in (staff, escalations, audit, audit_pages, widget):
+    for module in (staff, escalations, audit, audit_pages, report_pages, widget):
         app.include_router(module.router)
