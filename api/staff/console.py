@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.core.time import as_utc, utcnow
 from api.settings import Settings
 from api.staff.deps import SESSION_COOKIE, deny, optional_staff
-from api.staff.sessions import StaffPrincipal, csrf_token
+from api.staff.sessions import StaffPrincipal, csrf_token, ends_at
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
@@ -62,7 +62,13 @@ def page(
     return templates.TemplateResponse(
         request,
         name,
-        {"staff": staff, "csrf": csrf, "idle_seconds": settings.staff_session_idle_minutes * 60, **context},
+        {
+            "staff": staff,
+            "csrf": csrf,
+            "idle_seconds": settings.staff_session_idle_minutes * 60,
+            "session_ends": ends_at(settings, staff) if staff else None,
+            **context,
+        },
         status_code=status_code,
     )
 

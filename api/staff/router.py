@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 
 from api.core.audit_log import request_context
+from api.core.time import utcnow
 from api.deps import AppSettings, DbSession
 from api.errors import ApiError
 from api.ratelimit import RateLimits, client_address
 from api.staff import admin, pages, service
 from api.staff.deps import CurrentStaff, clear_session_cookie, same_origin, set_session_cookie
 from api.staff.schemas import LoginRequest, SessionCreated, SessionInfo, StaffOut
-from api.staff.sessions import StaffPrincipal, idle_limit
+from api.staff.sessions import StaffPrincipal, ends_at, idle_limit
 
 api_router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 _UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"description": "No valid staff session"}}
@@ -62,9 +63,13 @@ def create_session(
 
 @api_router.get("/session", response_model=SessionInfo, responses=_UNAUTHORIZED)
 def read_session(settings: AppSettings, staff: CurrentStaff) -> SessionInfo:
-    """Who is logged in (also extends the idle timer)."""
+    """Who is logged in. Also the dashboard's keep-alive: it extends the idle timer (never
+    the absolute limit, whose remaining time it reports)."""
+    end = ends_at(settings, staff)
     return SessionInfo(
-        staff=_staff_out(staff), idle_timeout_seconds=int(idle_limit(settings).total_seconds())
+        staff=_staff_out(staff),
+        idle_timeout_seconds=int(idle_limit(settings).total_seconds()),
+        absolute_remaining_seconds=max(int((end - utcnow()).total_seconds()), 0) if end else None,
     )
 
 

@@ -31,6 +31,9 @@ class SessionCreated(BaseModel):
 class SessionInfo(BaseModel):
     staff: StaffOut
     idle_timeout_seconds: int
+    absolute_remaining_seconds: int | None = Field(
+        None, description="Seconds until the 8 h limit ends the session, activity or not"
+    )
 
 
 class AccountOut(BaseModel):

@@ -32,6 +32,7 @@ class StaffPrincipal:
     email: str
     role: Role
     session_id: str  # the token's SHA-256, never the token
+    started_at: dt.datetime | None = None  # login time: the absolute limit counts from it
 
     @property
     def is_admin(self) -> bool:
@@ -88,7 +89,14 @@ def live_session(
         return None
     if touch:
         staff_session.last_seen_at = current
-    return StaffPrincipal(user.id, user.name, user.email, user.role, staff_session.id)
+    return StaffPrincipal(
+        user.id, user.name, user.email, user.role, staff_session.id, as_utc(staff_session.created_at)
+    )
+
+
+def ends_at(settings: Settings, principal: StaffPrincipal) -> dt.datetime | None:
+    """When the absolute limit ends this session, whatever the activity."""
+    return principal.started_at + absolute_limit(settings) if principal.started_at else None
 
 
 def revoke(session: Session, session_id: str) -> None:

@@ -159,3 +159,20 @@ def test_disabling_an_account_ends_its_sessions_at_once(client, ctx, nurse):
 def test_login_body_is_validated(client):
     assert client.post(LOGIN, json={"email": "a@b.c"}).status_code == 422
     assert client.post(LOGIN, json={"email": "a@b.c", "password": "x" * 2000}).status_code == 422
+
+
+def test_the_session_read_is_the_keep_alive_and_reports_the_absolute_limit(client, ctx, nurse, nurse_headers):
+    with ctx.sessions() as session:
+        before = session.execute(sa.select(StaffSession.last_seen_at)).scalar_one()
+    body = client.get("/api/v1/staff/session", headers=nurse_headers).json()
+    assert body["idle_timeout_seconds"] == 15 * 60
+    assert 8 * 3600 - 60 < body["absolute_remaining_seconds"] <= 8 * 3600
+    with ctx.sessions() as session:
+        assert session.execute(sa.select(StaffSession.last_seen_at)).scalar_one() > before
+
+
+def test_pages_carry_the_idle_limit_and_the_session_end(client, nurse):
+    login(client, "nurse@clinic.test", keep_cookie=True)
+    html = client.get("/staff/").text
+    assert 'data-idle-seconds="900"' in html and 'data-session-ends="20' in html
+    assert 'id="stay-signed-in"' in html and "/staff/static/session.js" in html

@@ -14,6 +14,8 @@
       method: method, headers: headers, credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body)
     }).then(function (response) {
+      // Any answered request but a 401 reset the server's idle timer (session.js counts on it).
+      if (response.status !== 401) document.dispatchEvent(new Event("aftercare:activity"));
       if (response.status === 204) return { ok: true, status: 204, data: null };
       return response.json().catch(function () { return null; }).then(function (data) {
         return { ok: response.ok, status: response.status, data: data };
@@ -178,6 +180,17 @@
     var ackSection = document.getElementById("ack-section");
     var form = document.getElementById("resolve-form");
     var base = "/api/v1/escalations/" + encodeURIComponent(id);
+    // A half-written note survives an expired session and the login after it: this tab's
+    // sessionStorage only (never localStorage: it is patient-related text), keyed by case.
+    var draftKey = "aftercare-note:" + id;
+    if (!form.hidden && !form.note.value && sessionStorage.getItem(draftKey)) {
+      form.note.value = sessionStorage.getItem(draftKey);
+      status.textContent = "Your unsent note was restored.";
+    }
+    if (!document.getElementById("resolved-section").hidden) sessionStorage.removeItem(draftKey);
+    form.note.addEventListener("input", function () {
+      if (form.note.value) sessionStorage.setItem(draftKey, form.note.value); else sessionStorage.removeItem(draftKey);
+    });
 
     function fail(result) {
       if (result.status === 401) { toLogin(true); return; }
@@ -209,6 +222,7 @@
       api("POST", base + "/resolve", { note: form.note.value }).then(function (result) {
         button.disabled = false;
         if (!result.ok) { fail(result); return; }
+        sessionStorage.removeItem(draftKey);
         statusText.textContent = "Resolved";
         document.getElementById("resolved-by").textContent = result.data.resolved_by.name;
         document.getElementById("resolution-note").textContent = form.note.value.trim();
