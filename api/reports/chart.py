@@ -28,7 +28,7 @@ def cases_chart(report: Report, labels: dict[str, str]) -> Markup:
     ]
     for i, week in enumerate(weeks):
         x = LEFT + i * slot + (slot - bar) / 2
-        y = TOP + plot_h
+        y = float(TOP + plot_h)
         for tier in TIERS:
             count = counts.get((week, tier), 0)
             if not count:

@@ -24,10 +24,12 @@ from sqlalchemy.orm import Session
 
 from api.conversations.models import Conversation, Message
 from api.core.time import as_utc, utcnow
-from api.escalations.models import PRIORITY, Escalation
+from api.escalations.models import Escalation
 from api.settings import Settings
+from bot.triage.vocabulary import EscalationTier
 
-TIERS = tuple(sorted(PRIORITY, key=PRIORITY.__getitem__))  # emergency, call_provider, callback
+# emergency, call_provider, callback: the queue order
+TIERS = tuple(t.value for t in sorted(EscalationTier, key=lambda t: t.priority))
 MAX_WEEKS = 52
 
 

@@ -44,7 +44,7 @@ def account_out(user: StaffUser) -> AccountOut:
 
 
 def _account(db: Session, actx: RequestContext, account_id: str, action: str) -> StaffUser:
-    user = db.get(StaffUser, account_id) if len(account_id) <= 64 else None
+    user: StaffUser | None = db.get(StaffUser, account_id) if len(account_id) <= 64 else None
     if user is None:
         record(db, actx, action, "staff", account_id, "failure")
         raise ApiError(404, "no such staff account")

@@ -52,7 +52,7 @@ def redeem(session: Session, secret: str, password: str) -> StaffUser | None:
     link = session.get(PasswordLink, _digest(secret), with_for_update=True)
     if link is None or link.used_at is not None or as_utc(link.expires_at) <= utcnow():
         return None
-    user = session.get(StaffUser, link.staff_id)
+    user: StaffUser | None = session.get(StaffUser, link.staff_id)
     if user is None or user.disabled:
         return None
     user.password_hash = hash_password(password)  # WeakPassword leaves the link unused

@@ -11,8 +11,9 @@ import pytest
 
 from api.conversations.models import Conversation, Message
 from api.db import transaction
-from api.escalations.models import PRIORITY, Escalation
+from api.escalations.models import Escalation
 from api.reports import service
+from bot.triage.vocabulary import EscalationTier
 from tests.staff.conftest import audit_rows, login
 
 UTC = dt.timezone.utc
@@ -50,7 +51,7 @@ def seed(
                     conversation_id=conversation.id,
                     message_id=message.id,
                     tier=tier,
-                    priority=PRIORITY[tier],
+                    priority=EscalationTier(tier).priority,
                     signs=[],
                     status="resolved" if resolved else ("acknowledged" if ack else "open"),
                     created_at=created,
