@@ -10,10 +10,11 @@ import io
 import pytest
 
 from api.conversations.models import Conversation, Message
-from api.db import transaction
+from api.db import make_engine, make_session_factory, migrate, transaction
 from api.escalations.models import Escalation
 from api.reports import service
 from bot.triage.vocabulary import EscalationTier
+from tests.api.test_persistence import PG_URL, _fresh_postgres_schema
 from tests.staff.conftest import audit_rows, login
 
 UTC = dt.timezone.utc
@@ -26,7 +27,7 @@ def _minutes(start: dt.datetime, minutes: float | None) -> dt.datetime | None:
 
 
 def seed(
-    ctx,
+    sessions,
     created: dt.datetime,
     tier: str | None,
     ack: float | None = None,
@@ -34,7 +35,7 @@ def seed(
     spoke: bool = True,
 ) -> None:
     """One conversation started at `created`; with `tier`, the case it raised at once."""
-    with transaction(ctx.sessions) as session:
+    with transaction(sessions) as session:
         conversation = Conversation(patient_id="p", created_at=created)
         session.add(conversation)
         session.flush()
@@ -61,18 +62,33 @@ def seed(
             )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sessions(request, tmp_path):
+    """A migrated database: SQLite, and PostgreSQL when AFTERCARE_TEST_POSTGRES_URL is set."""
+    url = f"sqlite:///{tmp_path}/report.db"
+    if request.param == "postgresql":
+        if not PG_URL:
+            pytest.skip("PostgreSQL tests need AFTERCARE_TEST_POSTGRES_URL")
+        url = _fresh_postgres_schema()
+    engine = make_engine(url)
+    migrate(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
 @pytest.fixture
-def history(ctx):
+def history(sessions):
     for ack, resolved in ((2, 30), (4, 60), (10, 90), (None, None)):
-        seed(ctx, W47, "emergency", ack, resolved)
-    seed(ctx, W47, "call_provider", 30, 120)  # exactly on target: not overdue
-    seed(ctx, W47, None)
-    seed(ctx, W47, None)
-    seed(ctx, W47, None, spoke=False)  # opened, never written in: not counted
-    seed(ctx, NOW - dt.timedelta(hours=1), "callback")  # 60 of 240 min: not overdue yet
-    seed(ctx, NOW - dt.timedelta(minutes=2), "emergency")  # 2 of 5 min: not overdue yet
-    seed(ctx, NOW - dt.timedelta(minutes=30), None)
-    seed(ctx, dt.datetime(2026, 7, 21, tzinfo=UTC), "emergency")  # outside a 2-week window
+        seed(sessions, W47, "emergency", ack, resolved)
+    seed(sessions, W47, "call_provider", 30, 120)  # exactly on target: not overdue
+    seed(sessions, W47, None)
+    seed(sessions, W47, None)
+    seed(sessions, W47, None, spoke=False)  # opened, never written in: not counted
+    seed(sessions, NOW - dt.timedelta(hours=1), "callback")  # 60 of 240 min: not overdue yet
+    seed(sessions, NOW - dt.timedelta(minutes=2), "emergency")  # 2 of 5 min: not overdue yet
+    seed(sessions, NOW - dt.timedelta(minutes=30), None)
+    seed(sessions, dt.datetime(2026, 7, 21, tzinfo=UTC), "emergency")  # outside a 2-week window
+    return sessions
 
 
 def test_nearest_rank_percentiles():
@@ -82,9 +98,9 @@ def test_nearest_rank_percentiles():
     assert service.nearest_rank(list(range(1, 11)), 90) == 9 and service.nearest_rank(list(range(1, 11)), 50) == 5
 
 
-def test_figures_per_week_and_tier(ctx, history):
-    with ctx.sessions() as session:
-        report = service.build(session, ctx.settings, weeks=2, now=NOW)
+def test_figures_per_week_and_tier(settings, history):
+    with history() as session:
+        report = service.build(session, settings, weeks=2, now=NOW)
     rows = {(r.week, r.tier): r for r in report.rows}
     assert sorted(rows) == [
         ("2026-W47", "call_provider"),
@@ -107,9 +123,9 @@ def test_figures_per_week_and_tier(ctx, history):
     assert report.targets == {"emergency": 5, "call_provider": 30, "callback": 240}
 
 
-def test_the_targets_are_settings(ctx, history):
-    with ctx.sessions() as session:
-        report = service.build(session, ctx.settings.copy(update={"sla_emergency_minutes": 3}), weeks=2, now=NOW)
+def test_the_targets_are_settings(settings, history):
+    with history() as session:
+        report = service.build(session, settings.copy(update={"sla_emergency_minutes": 3}), weeks=2, now=NOW)
     emergency = next(r for r in report.rows if (r.week, r.tier) == ("2026-W47", "emergency"))
     assert emergency.overdue == 3  # 4 min is late against 3
 
@@ -125,9 +141,9 @@ def test_empty_weeks_are_listed(ctx):
 def recent(ctx):
     """Cases raised minutes ago, so the page (which reports up to now) counts them."""
     now = dt.datetime.now(UTC) - dt.timedelta(minutes=1)
-    seed(ctx, now - dt.timedelta(minutes=20), "emergency", ack=3, resolved=15)
-    seed(ctx, now - dt.timedelta(minutes=20), "emergency", ack=9)
-    seed(ctx, now - dt.timedelta(minutes=20), None)
+    seed(ctx.sessions, now - dt.timedelta(minutes=20), "emergency", ack=3, resolved=15)
+    seed(ctx.sessions, now - dt.timedelta(minutes=20), "emergency", ack=9)
+    seed(ctx.sessions, now - dt.timedelta(minutes=20), None)
 
 
 def test_page_shows_figures_and_an_svg_chart(client, ctx, admin, recent):
