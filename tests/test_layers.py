@@ -164,3 +164,29 @@ def test_domains_import_each_other_in_no_circle():
                 graph.setdefault(source, set()).add(destination)
     assert _cycles(graph) == [], {d: sorted(t) for d, t in sorted(graph.items())}
     assert "messaging" not in graph.get("conversations", set()) | graph.get("escalations", set())
+
+
+# The service's public entry points for the dev-only tooling: the app factory, its settings and
+# development token minting. Anything deeper (repositories, services) would tie the benchmark
+# and evaluation to internals the service may change.
+TOOLS_MAY_IMPORT_FROM_API = {"api.main", "api.settings", "api.identity"}
+
+
+def _tools_api_imports() -> list[str]:
+    found = []
+    for path in sorted((ROOT / "tools" / "aftercare_tools").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            else:
+                continue
+            found += [f"{path.relative_to(ROOT)} (line {node.lineno}) imports {n}" for n in names if _under(n, "api")]
+    return found
+
+
+def test_tools_reach_the_service_only_through_its_entry_points():
+    imports = _tools_api_imports()
+    assert imports, "the evaluation's in-process runner imports api.main: the scan must see it"
+    assert [i for i in imports if i.rpartition(" imports ")[2] not in TOOLS_MAY_IMPORT_FROM_API] == []
