@@ -22,7 +22,8 @@ TERMSET_KEYS = ("pseudo_negations", "preceding_negations", "following_negations"
 CONTEXT_LISTS = ("recurrence", "hypothetical", "pseudo_hypothetical", "question_openers_wh",
                  "question_openers_yes_no", "question_starts", "continuations", "question_phrases",
                  "assertions", "definite", "pseudo_assertions", "clause_breaks", "scope_ends",
-                 "fever_statements", "fever_asks")
+                 "fever_statements", "fever_asks", "elsewhere_signs", "elsewhere_cues",
+                 "biopsy_site_cues")
 NUMBER = "<n>"  # in a phrase: any number ("for <n> minutes": "for 20 minutes", "for ten mins")
 MIN_TYPO_LENGTH = 5  # shorter words have too many real neighbours ("pain" -> "rain", "paid")
 
@@ -80,6 +81,8 @@ class Rules:
     double_negatives: tuple[str, ...]
     negation_clause_starts: tuple[str, ...]
     context: dict[str, tuple[str, ...]]
+    feverish_kept: tuple[str, ...] = ()  # chills, rigors: a normal reading does not cancel them
+    fever_medicine: tuple[str, ...] = ()  # taken lately, it can hide a fever
 
 
 def _words(value: object, where: str) -> tuple[str, ...]:
@@ -183,6 +186,10 @@ def _load(path: Path, _mtime: int) -> Rules:  # the mtime key reloads a file edi
          _words(g["causes"], "feeling_feverish.explained_by.causes"))
         for g in raw.get("feeling_feverish", {}).get("explained_by", []))
     idioms = _words(raw.get("idioms", []), "idioms")
+    feverish_raw = raw.get("feeling_feverish", {})
+    feverish_kept = _words(feverish_raw.get("not_cancelled_by_a_reading", []),
+                           "feeling_feverish.not_cancelled_by_a_reading")
+    fever_medicine = _words(feverish_raw.get("fever_medicine", []), "feeling_feverish.fever_medicine")
     temp = raw["temperature"]
     ctx = raw["context"]
     termset = {k: list(_words(ctx["termset"].get(k, []), f"context.termset.{k}"))
@@ -216,4 +223,5 @@ def _load(path: Path, _mtime: int) -> Rules:  # the mtime key reloads a file edi
         double_negatives=_words(ctx.get("double_negatives", []), "context.double_negatives"),
         negation_clause_starts=_words(ctx.get("negation_clause_starts", []),
                                       "context.negation_clause_starts"),
+        feverish_kept=feverish_kept, fever_medicine=fever_medicine,
     )
