@@ -25,6 +25,7 @@ RISK = "_risk"
 TEMPERATURE = "_temperature"
 IDIOM = "_idiom"  # matched spans that are never a sign ("red flags", "bleeding me dry")
 BREAK = "_break"  # "but", "however": a same_clause near rule may not pair across these
+FEVER_MEDICINE = "aftercare_fever_medicine"  # doc.user_data flag: a fever medicine is named
 _DIGIT = re.compile(r"\d")
 _NUMBER_WORD = re.compile(r"\d|\b(?:" + "|".join(_num_words) + r")\b", re.IGNORECASE)
 
@@ -116,6 +117,8 @@ class SignMatcher:
         if rules.idioms:
             add((IDIOM, "exclude", None), rules.idioms)
         add((BREAK, "break", None), rules.context["scope_ends"])
+        if rules.fever_medicine:
+            add((FEVER_MEDICINE, "cue", None), rules.fever_medicine)
         for i, esc in enumerate(rules.escalations):
             add((RISK, "phrase", i), esc.cues)
 
@@ -143,6 +146,7 @@ class SignMatcher:
                          or not _explained(doc, c, feelings, causes)]
         cands += self._temperatures(doc)
         doc.user_data[CANDIDATES] = cands
+        doc.user_data[FEVER_MEDICINE] = bool(found.get((FEVER_MEDICINE, "cue", None)))
         return doc
 
     def _pairs(self, doc: Doc, sign: str, words: list, qualifiers: list, within: int,

@@ -23,11 +23,12 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from bot.triage.components import CANDIDATES, TEMPERATURE, sentence_of
+from bot.triage.model import ELSEWHERE
 from bot.triage.rules import load_rules
 
 _MATCHED = ("recurrence", "hypothetical", "pseudo_hypothetical", "question_phrases",
             "assertions", "pseudo_assertions", "clause_breaks", "scope_ends", "question_starts",
-            "fever_statements", "fever_asks")
+            "fever_statements", "fever_asks", "elsewhere_cues", "biopsy_site_cues")
 DEFINITE_REACH = 2  # "the redness", "my hip is red", "I can't breathe": a pointing word this close
 
 
@@ -44,6 +45,7 @@ class ContextRules:
         self.yes_no = set(ctx["question_openers_yes_no"])
         self.definite = set(ctx["definite"])
         self.continuations = set(ctx["continuations"])
+        self.elsewhere_signs = set(ctx["elsewhere_signs"])
 
     def __call__(self, doc: Doc) -> Doc:
         cands = doc.user_data.get(CANDIDATES)
@@ -68,6 +70,9 @@ class ContextRules:
                 c.context = "question"  # (not "how long should bleeding last its been 30 mins")
             if c.sign == "fever":
                 c.asked = self._asked(doc, at, sent, scope, cues)
+            if c.context == "reported" and c.sign in self.elsewhere_signs and _elsewhere(
+                    c, scope, cues):
+                c.context = ELSEWHERE
         return doc
 
     def _asserted(self, doc: Doc, frm: int, target: int, cues: dict) -> bool:
@@ -132,6 +137,17 @@ class ContextRules:
         return not any(scope[0] <= s and e <= target
                        and not any(t.lower_ in self.yes_no for t in doc[max(sent[0], s - 2):s])
                        for s, e in cues["fever_statements"])
+
+
+def _elsewhere(c, scope: tuple[int, int], cues: dict) -> bool:
+    """The sign's clause names a body part away from the biopsy and nothing of the biopsy site:
+    "my acne is red" (not "my hip is red and so is my eye", not "it's red")."""
+    ends = [s for s, _ in cues["scope_ends"] if c.end <= s < scope[1]]
+    lo, hi = scope[0], min(ends, default=scope[1])
+
+    def inside(key: str) -> bool:
+        return any(lo <= s and e <= hi for s, e in cues[key])
+    return inside("elsewhere_cues") and not inside("biopsy_site_cues")
 
 
 def _followed_by_not(doc: Doc, i: int, auxiliaries: set[str]) -> bool:

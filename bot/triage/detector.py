@@ -21,7 +21,7 @@ from spacy.util import compile_suffix_regex
 # Importing these registers the pipeline factories with spaCy.
 from bot.triage import context as _context  # noqa: F401
 from bot.triage import negation as _negation  # noqa: F401
-from bot.triage.components import CANDIDATES, FEVERISH, RISK, TEMPERATURE, Candidate
+from bot.triage.components import CANDIDATES, FEVER_MEDICINE, FEVERISH, RISK, TEMPERATURE, Candidate
 from bot.triage.model import BELOW_THRESHOLD, NEGATED, REPORTED, Detection, Finding
 from bot.triage.rules import DEFAULT_RULES, load_rules
 from bot.triage.vocabulary import Tier
@@ -53,6 +53,8 @@ class Detector:
             "clause_starts": list(self.rules.negation_clause_starts)})
         nlp.add_pipe("aftercare_context", config={"rules_path": path})
         self.nlp = nlp
+        self.feverish_kept = {" ".join(t.norm_ for t in nlp.get_pipe("aftercare_typos")(
+            nlp.make_doc(p))) for p in self.rules.feverish_kept}
 
     def detect(self, text: str) -> Detection:
         doc = self.nlp(text[:MAX_CHARS]) if text and text.strip() else None
@@ -70,7 +72,8 @@ class Detector:
             sign = "fever" if c.sign in (TEMPERATURE, FEVERISH) else c.sign
             if status == REPORTED and c.sign == TEMPERATURE and c.value is not None and c.value < self.threshold_c:
                 status = BELOW_THRESHOLD
-            elif status == REPORTED and c.sign == FEVERISH and measured_normal:
+            elif status == REPORTED and c.sign == FEVERISH and measured_normal and not (
+                    self._kept(doc, c)):  # chills and rigors stand whatever the thermometer says
                 status = BELOW_THRESHOLD  # "I feel hot but it's only 37.2": the number wins
             elif status == REPORTED and c.asked and measured_normal:
                 status = BELOW_THRESHOLD  # "37.6 - is that a fever?" (not "I have a fever of 37.6")
@@ -80,7 +83,12 @@ class Detector:
             findings.append(self._finding(doc, c, sign, rule.tier, status, rule.source))
         findings = self._escalate(findings, cands)
         unique = sorted(set(findings), key=lambda f: (f.start, f.end, f.sign, f.status))
-        return Detection(findings=tuple(unique), temperature_c=highest, feels_feverish=feverish)
+        masked = doc is not None and bool(doc.user_data.get(FEVER_MEDICINE)) and measured_normal
+        return Detection(findings=tuple(unique), temperature_c=highest, feels_feverish=feverish,
+                         fever_masked=masked)
+
+    def _kept(self, doc, c: Candidate) -> bool:
+        return " ".join(t.norm_ for t in doc[c.start:c.end]) in self.feverish_kept
 
     @staticmethod
     def _finding(doc, c: Candidate, sign: str, tier: Tier, status: str, source: str) -> Finding:

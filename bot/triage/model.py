@@ -12,7 +12,8 @@ NEGATED = "negated"
 QUESTION = "question"
 HYPOTHETICAL = "hypothetical"
 BELOW_THRESHOLD = "below_threshold"
-STATUSES = (REPORTED, NEGATED, QUESTION, HYPOTHETICAL, BELOW_THRESHOLD)
+ELSEWHERE = "elsewhere"  # a site sign clearly away from the biopsy ("my acne is red")
+STATUSES = (REPORTED, NEGATED, QUESTION, HYPOTHETICAL, BELOW_THRESHOLD, ELSEWHERE)
 # The one sanity bound on a configured fever threshold (rules file and clinic setting alike):
 # outside it the number was almost certainly given in Fahrenheit or mistyped.
 FEVER_THRESHOLD_RANGE_C = (36.5, 39.5)
@@ -31,7 +32,7 @@ class Finding:
 
     sign: str
     tier: Tier
-    status: str  # reported | negated | question | hypothetical | below_threshold
+    status: str  # reported | negated | question | hypothetical | below_threshold | elsewhere
     evidence: str
     start: int
     end: int
@@ -56,22 +57,24 @@ class Detection:
     findings: tuple[Finding, ...]
     temperature_c: float | None  # highest measured temperature in the message, in Celsius
     feels_feverish: bool = False  # feeling hot / chills / a fever word, reported
+    fever_masked: bool = False  # fever medicine taken lately: a normal reading proves nothing
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types, so the detection can travel with a message (Rasa metadata)."""
         return {"findings": [f.to_dict() for f in self.findings], "temperature_c": self.temperature_c,
-                "feels_feverish": self.feels_feverish}
+                "feels_feverish": self.feels_feverish, "fever_masked": self.fever_masked}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Detection:
         """Raises KeyError, TypeError or ValueError on anything but what to_dict wrote."""
         temperature = data["temperature_c"]
         feverish = data["feels_feverish"]
-        if not isinstance(feverish, bool):
-            raise TypeError("feels_feverish must be a bool")
+        masked = data.get("fever_masked", False)  # absent from detections written before it
+        if not isinstance(feverish, bool) or not isinstance(masked, bool):
+            raise TypeError("feels_feverish and fever_masked must be bools")
         return cls(findings=tuple(Finding.from_dict(f) for f in data["findings"]),
                    temperature_c=None if temperature is None else float(temperature),
-                   feels_feverish=feverish)
+                   feels_feverish=feverish, fever_masked=masked)
 
     @property
     def reported(self) -> tuple[Finding, ...]:
@@ -84,6 +87,11 @@ class Detection:
     @property
     def tier(self) -> Tier:
         return Tier.highest(f.tier for f in self.reported)
+
+    @property
+    def elsewhere_only(self) -> bool:
+        """Signs were named, but only about somewhere other than the biopsy ("my acne is red")."""
+        return not self.reported and any(f.status == ELSEWHERE for f in self.findings)
 
     @property
     def needs_temperature(self) -> bool:

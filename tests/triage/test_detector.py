@@ -134,6 +134,23 @@ def test_needs_temperature(detector: Detector, text: str, needs: bool) -> None:
 
 
 # ------------------------------------------------------------------ threshold and rules file
+@pytest.mark.parametrize(("text", "masked"), [
+    ("took paracetamol two hours ago and my temp is 37.2", True),
+    ("had some tylenol, thermometer says 98.9", True),
+    ("my temp is 37.2", False),
+    ("took paracetamol and my temp is 38.6", False),  # a fever anyway: reported, not masked
+])
+def test_fever_medicine_masks_a_normal_reading(detector: Detector, text: str, masked: bool) -> None:
+    assert detector.detect(text).fever_masked is masked
+
+
+def test_a_sign_placed_away_from_the_biopsy_is_elsewhere(detector: Detector) -> None:
+    detection = detector.detect("my acne is red and oozing")
+    assert detection.elsewhere_only and detection.tier is Tier.NONE
+    assert {f.status for f in detection.findings} == {"elsewhere"}
+    assert detector.detect("my face and the skin round the biopsy site are red").signs == ["redness"]
+
+
 def test_threshold_override() -> None:
     assert get_detector().detect("my temperature is 37.8").signs == []
     assert get_detector(37.5).detect("my temperature is 37.8").signs == ["fever"]
