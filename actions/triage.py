@@ -35,7 +35,12 @@ class ActionTriageWarningSign(ClinicAction):
         intent = latest_intent(tracker)
 
         if detection.tier is Tier.NONE and intent == INFORM_TEMPERATURE:
-            return self._temperature_without_fever(dispatcher, clinic, content, detection.temperature_c)
+            return self._temperature_without_fever(dispatcher, clinic, content, detection)
+        if detection.tier is Tier.NONE and detection.elsewhere_only:
+            # "my acne is red", "my ear aches a lot": a sign the detector placed away from the
+            # biopsy; not escalated, and the patient is told who to ask instead.
+            send(dispatcher, content.reply("other_complaint", clinic), kind="out_of_scope")
+            return []
 
         tier = Tier.CALL_PROVIDER if detection.tier is Tier.NONE else detection.tier
         signs = detection.signs
@@ -48,10 +53,13 @@ class ActionTriageWarningSign(ClinicAction):
             events.append(SlotSet("temperature_requested", True))
         return events
 
-    def _temperature_without_fever(self, dispatcher, clinic, content, temperature_c: float | None):
+    def _temperature_without_fever(self, dispatcher, clinic, content, detection):
+        temperature_c = detection.temperature_c
         if temperature_c is None:  # "I checked" with no number: ask again
             send(dispatcher, content.reply("ask_temperature", clinic), kind="follow_up")
             return [SlotSet("temperature_requested", True)]
-        reply = content.reply("temperature_below_threshold", clinic, temperature=f"{temperature_c:.1f} °C")
+        # Fever medicine in the last hours can hide a fever: never call that reading "below".
+        name = "temperature_after_fever_medicine" if detection.fever_masked else "temperature_below_threshold"
+        reply = content.reply(name, clinic, temperature=f"{temperature_c:.1f} °C")
         send(dispatcher, reply, kind="answer", topic="warning_signs_info")
         return [SlotSet("temperature_requested", False)]

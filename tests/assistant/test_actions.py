@@ -4,6 +4,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.doing_well import ActionDoingWell
 from actions.handoff import ActionOutOfScope, ActionRequestHuman
 from actions.topics import ActionAnswerTopic
 from actions.triage import ActionTriageWarningSign
@@ -68,6 +69,28 @@ def test_temperature_below_threshold_is_not_escalated():
     assert messages[0]["custom"]["tier"] == "none"
     assert "37.1" in messages[0]["text"]
     assert SlotSet("temperature_requested", False) in events
+
+
+def test_temperature_after_fever_medicine_is_never_called_below_the_threshold():
+    messages, _ = run(ActionTriageWarningSign(), "took tylenol an hour ago, it's 37.1", "inform_temperature")
+    assert messages[0]["custom"]["tier"] == "none"
+    assert "below" not in messages[0]["text"] and "hide a fever" in messages[0]["text"]
+
+
+def test_a_complaint_away_from_the_biopsy_is_not_escalated():
+    messages, events = run(ActionTriageWarningSign(), "my ear hurts a lot", "report_warning_sign")
+    [message] = messages
+    assert message["custom"]["tier"] == "none" and message["custom"]["kind"] == "out_of_scope"
+    assert "family doctor" in message["text"] and get_clinic().phone_now() in message["text"]
+    assert events == []
+
+
+def test_doing_well_is_acknowledged_with_when_to_call():
+    messages, events = run(ActionDoingWell(), "all good, no swelling", "inform_doing_well")
+    [message] = messages
+    assert message["custom"]["tier"] == "none"
+    assert get_clinic().phone_now() in message["text"] and get_clinic().emergency_number in message["text"]
+    assert events == []
 
 
 def test_out_of_scope_offers_the_clinic_number():
