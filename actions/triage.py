@@ -48,7 +48,7 @@ class ActionTriageWarningSign(ClinicAction):
         send(dispatcher, reply, kind="triage", tier=tier.value, signs=signs,
              detected_by="detector" if detection.signs else "model")
         events = [SlotSet("warning_signs", signs), SlotSet("triage_tier", tier.value)]
-        if detection.needs_temperature:
+        if detection.needs_temperature and tier is not Tier.EMERGENCY:  # never a question after 911
             send(dispatcher, content.reply("ask_temperature", clinic), kind="follow_up", tier=tier.value)
             events.append(SlotSet("temperature_requested", True))
         return events

@@ -64,6 +64,12 @@ def test_feeling_hot_without_a_number_asks_for_a_temperature():
     assert SlotSet("temperature_requested", True) in events
 
 
+def test_no_question_follows_an_emergency_reply():
+    messages, events = run(ActionTriageWarningSign(), "I'm shivering and I can't breathe", "report_warning_sign")
+    assert [m["custom"]["tier"] for m in messages] == ["emergency"]
+    assert SlotSet("temperature_requested", True) not in events
+
+
 def test_temperature_below_threshold_is_not_escalated():
     messages, events = run(ActionTriageWarningSign(), "it's 37.1", "inform_temperature")
     assert messages[0]["custom"]["tier"] == "none"
