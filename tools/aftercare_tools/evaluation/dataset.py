@@ -21,9 +21,11 @@ DEFAULT_EVAL_SET = Path(__file__).with_name("eval_set.yml")
 
 TIERS = tuple(tier.value for tier in Tier)
 SIGNS = sign_names()  # the signs the detector's rules file defines
-# Signs whose report alone means emergency help (docs/clinical-sources.md, "Beyond the leaflets").
+# Signs whose report alone means emergency help (docs/clinical-sources.md, "Beyond the
+# leaflets"; issue 11).
 EMERGENCY_SIGNS = frozenset(
-    {"uncontrolled_bleeding", "breathing_difficulty", "chest_pain", "fainting", "confusion"}
+    {"uncontrolled_bleeding", "breathing_difficulty", "chest_pain", "fainting", "confusion",
+     "airway_swelling", "coughing_or_vomiting_blood"}
 )
 CATEGORIES = (
     "report",
