@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import clinic_and_content, send
+from actions.common import ClinicAction, send
 
 
-class ActionDoingWell(Action):
+class ActionDoingWell(ClinicAction):
     """'I'm fine, no fever': acknowledge, and say when to call. No escalation, no question.
 
     A 'fine' update that also reports a sign never gets here: the detector routes it to
@@ -19,6 +19,5 @@ class ActionDoingWell(Action):
         return "action_doing_well"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        clinic, content = clinic_and_content()
-        send(dispatcher, content.reply("doing_well", clinic), kind="answer")
+        send(dispatcher, self.content.reply("doing_well", self.clinic), kind="answer")
         return []
