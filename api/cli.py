@@ -157,3 +157,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     p.add_argument("--email", required=True, help="the account's login e-mail address (required)")
     p.set_defaults(func=_reset_password)
+
+    from api import checkins_cli  # enroll, checkins run-due
+
+    checkins_cli.register(sub)

@@ -113,10 +113,11 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(module.router)
     from api.audit import pages as audit_pages
     from api.audit import router as audit
+    from api.enrollments import router as enrollments
     from api.escalations import router as escalations
     from api.reports import pages as report_pages
     from api.staff import router as staff
     from api.widget import router as widget
 
-    for module in (staff, escalations, audit, audit_pages, report_pages, widget):
+    for module in (staff, escalations, audit, audit_pages, report_pages, widget, enrollments):
         app.include_router(module.router)

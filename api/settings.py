@@ -6,6 +6,7 @@ read from the same AFTERCARE_CLINIC_*, AFTERCARE_FEVER_THRESHOLD_C ... variables
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,28 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Enrollment by the clinic's integration engine (SVC-1): its own key, issuer and audience.
+    service_token_hs256_keys: str = ""  # comma-separated; empty = enrollment API closed
+    service_token_issuer: str = "clinic-integration"
+
+    # Proactive check-ins: days after the procedure, at a local time in the patient's timezone
+    # inside the contact window; never sent in quiet hours (a late run waits for the morning).
+    checkin_offsets_days: str = "1,3,7"
+    checkin_local_time: str = "10:00"
+    checkin_contact_window: str = "09:00-20:00"
+    checkin_quiet_hours: str = "21:00-08:00"
+    checkin_no_response_hours: int = 24  # then the check-in is on the staff "no response" list
+    checkin_lease_seconds: int = 300  # a claimed check-in not sent by then is claimed again
+    portal_url: str = "https://portal.example.org/aftercare"
+
+    # SMS through Twilio (SMS-1). The public base URL is the one Twilio signs (behind a proxy,
+    # the outside address, not the one the app sees).
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_api_base: str = "https://api.twilio.com"
+    public_base_url: str = "http://127.0.0.1:8000"
+
     clinic: ClinicSettings = Field(default_factory=ClinicSettings)
 
     class Config:
@@ -67,6 +90,32 @@ class Settings(BaseSettings):
         if value not in {"development", "production"}:
             raise ValueError("environment must be 'development' or 'production'")
         return value
+
+    @validator("checkin_offsets_days")
+    def _offsets_are_days(cls, value: str) -> str:
+        days = [int(day) for day in _split(value)]
+        if not days or any(not 0 <= day <= 90 for day in days):
+            raise ValueError("checkin_offsets_days: comma-separated days between 0 and 90")
+        return value
+
+    @validator("checkin_local_time")
+    def _local_time_is_a_time(cls, value: str) -> str:
+        dt.time.fromisoformat(value)
+        return value
+
+    @validator("checkin_contact_window", "checkin_quiet_hours")
+    def _window_is_a_range(cls, value: str) -> str:
+        opens, _, closes = value.partition("-")
+        dt.time.fromisoformat(opens)
+        dt.time.fromisoformat(closes)
+        return value
+
+    @root_validator(skip_on_failure=True)
+    def _checkin_time_is_allowed(cls, values: dict[str, Any]) -> dict[str, Any]:
+        at = dt.time.fromisoformat(values["checkin_local_time"])
+        if not in_window(at, values["checkin_contact_window"]) or in_window(at, values["checkin_quiet_hours"]):
+            raise ValueError("checkin_local_time must be inside the contact window and outside quiet hours")
+        return values
 
     @root_validator(skip_on_failure=True)
     def _no_dev_secrets(cls, values: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +141,18 @@ class Settings(BaseSettings):
         return [Path(p).read_text() for p in _split(self.patient_token_rs256_public_keys)]
 
     @property
+    def service_keys(self) -> list[str]:
+        return _split(self.service_token_hs256_keys)
+
+    @property
+    def checkin_offsets(self) -> list[int]:
+        return sorted({int(day) for day in _split(self.checkin_offsets_days)})
+
+    @property
+    def sms_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
+
+    @property
     def origins(self) -> list[str]:
         return _split(self.allowed_origins)
 
@@ -101,6 +162,14 @@ class Settings(BaseSettings):
 
     def sla_minutes(self, tier: str) -> int:
         return int(getattr(self, f"sla_{tier}_minutes"))
+
+
+def in_window(at: dt.time, window: str) -> bool:
+    """Is the local time `at` inside "HH:MM-HH:MM"? A window may wrap midnight (21:00-08:00)."""
+    opens, closes = (dt.time.fromisoformat(t) for t in window.split("-"))
+    if opens <= closes:
+        return opens <= at < closes
+    return at >= opens or at < closes
 
 
 def _split(value: str) -> list[str]:

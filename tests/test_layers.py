@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("bot", "actions", "api")
-DOMAINS = ("conversations", "escalations", "messaging", "staff", "audit", "reports", "widget")
+DOMAINS = ("conversations", "escalations", "messaging", "staff", "audit", "reports", "widget", "enrollments", "sms")
 
 
 def _module_name(path: Path) -> str:

@@ -1,0 +1,35 @@
+"""What a check-in says. The questions are the seed's warning signs (MEDLINEPLUS; WEBMD and
+NHLBI for fluid; /work/shared/clinical/aftercare-facts.md "Warning signs"), asked, never
+answered: the answer goes through triage like any message.
+
+An SMS carries no diagnosis and no transcript (SMS-1): the clinic's name, that it is a
+check-in, how to answer, the clinic's number and the portal link, nothing more."""
+from __future__ import annotations
+
+from bot.content import ClinicSettings
+
+QUESTIONS = (
+    "Any bleeding or fluid leaking where the sample was taken?",
+    "Any redness or swelling there?",
+    "Is the pain better, the same or worse?",
+    "Any fever? If you took your temperature, what was it?",
+    "Anything else you want us to know?",
+)
+SOURCES = ("MEDLINEPLUS", "WEBMD", "NHLBI")
+
+
+def portal_message(clinic: ClinicSettings, day: int) -> str:
+    numbered = "\n".join(f"{n}. {q}" for n, q in enumerate(QUESTIONS, start=1))
+    return (
+        f"Hello from {clinic.clinic_name}: this is your day {day} check-in after your procedure. "
+        f"Please tell us, in your own words:\n{numbered}\n"
+        f"If something worries you now, call {clinic.phone_now()}."
+    )
+
+
+def sms_message(clinic: ClinicSettings, day: int, portal_url: str) -> str:
+    return (
+        f"{clinic.clinic_name}: your day {day} check-in. Reply with: any bleeding, redness or swelling; "
+        f"pain better, same or worse; any fever (temperature); anything else. "
+        f"Or answer at {portal_url}. Worried? Call {clinic.phone_now()}. Reply STOP to opt out."
+    )
