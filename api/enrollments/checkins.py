@@ -68,6 +68,7 @@ def _due(now: dt.datetime) -> Any:
 
 
 def claim_due(sessions: sessionmaker, settings: Settings, now: dt.datetime, limit: int) -> list[str]:
+    now = as_utc(now)  # SQLite compares stored UTC text: every instant goes in as UTC
     candidates = (
         sa.select(CheckIn.id, Enrollment.timezone)
         .join(Enrollment, Enrollment.id == CheckIn.enrollment_id)
