@@ -44,7 +44,8 @@ class CheckIn(Base):
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
     sent_at = sa.Column(sa.DateTime(timezone=True))
     sent_channels = sa.Column(sa.JSON)
-    sms_sid = sa.Column(sa.String(64))
+    sms_sid = sa.Column(sa.String(64), index=True)
+    sms_status = sa.Column(sa.String(16))  # Twilio's delivery status callback
     conversation_id = sa.Column(sa.String(64), sa.ForeignKey("conversations.id"))
     answered_at = sa.Column(sa.DateTime(timezone=True))
     response = sa.Column(sa.JSON)  # the structured answer (no free text: that is in the transcript)

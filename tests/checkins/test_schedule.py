@@ -129,7 +129,8 @@ def test_the_portal_checkin_is_the_first_message_of_the_patients_conversation(se
     enroll_patient(sessions, settings, channels=["portal"], phone_number=None)
     assert run_due(sessions, settings, at("2026-12-01T10:05:00-06:00"), None).sent == 1
     with transaction(sessions) as session:
-        conversation_id = session.execute(sa.select(CheckIn.conversation_id).where(CheckIn.day_offset == 1)).scalar_one()
+        query = sa.select(CheckIn.conversation_id).where(CheckIn.day_offset == 1)
+        conversation_id = session.execute(query).scalar_one()
     with TestClient(create_app(settings, load_assistant=False)) as client:
         lines = client.get(f"/api/v1/conversations/{conversation_id}/messages", headers=auth(settings)).json()
     first = lines["messages"][0]
