@@ -1,6 +1,7 @@
 """`aftercare enroll --csv FILE` and `aftercare checkins run-due [--now ISO]`.
 
 Outside the domains on purpose: it wires enrollments (the schedule) to sms (the sender)."""
+
 from __future__ import annotations
 
 import argparse
@@ -94,15 +95,22 @@ def _run_due(args: argparse.Namespace) -> None:
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     formatter = argparse.ArgumentDefaultsHelpFormatter
     p = sub.add_parser("enroll", help="enroll patients for check-ins from a CSV file", formatter_class=formatter)
-    p.add_argument("--csv", required=True, metavar="FILE",
-                   help="header: external_id,patient_id,procedure_at,timezone,channels,phone_number,"
-                        "language,site,risk_flags (lists separated by ';')")
+    p.add_argument(
+        "--csv",
+        required=True,
+        metavar="FILE",
+        help="header: external_id,patient_id,procedure_at,timezone,channels,phone_number,"
+        "language,site,risk_flags (lists separated by ';')",
+    )
     p.set_defaults(func=_enroll_csv)
 
     p = sub.add_parser("checkins", help="proactive check-ins", formatter_class=formatter)
     actions = p.add_subparsers(dest="checkins_command", required=True)
-    run = actions.add_parser("run-due", help="send the check-ins due now, each exactly once",
-                             formatter_class=formatter)
-    run.add_argument("--now", type=_iso_with_offset, default=None,
-                     help="the moment to run at, ISO 8601 with offset (default: the clock)")
+    run = actions.add_parser("run-due", help="send the check-ins due now, each exactly once", formatter_class=formatter)
+    run.add_argument(
+        "--now",
+        type=_iso_with_offset,
+        default=None,
+        help="the moment to run at, ISO 8601 with offset (default: the clock)",
+    )
     run.set_defaults(func=_run_due)

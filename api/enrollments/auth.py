@@ -1,6 +1,7 @@
 """Service identity for enrollment calls (SVC-1): an HS256 JWT under a key of its own
 (AFTERCARE_SERVICE_TOKEN_HS256_KEYS), issuer AFTERCARE_SERVICE_TOKEN_ISSUER, and an audience no
 patient or staff token carries, so a patient token is refused even if keys were ever shared."""
+
 from __future__ import annotations
 
 import time
@@ -35,9 +36,15 @@ def verify_service_token(token: str, settings: Settings) -> str:
         raise _unauthorized("token algorithm not accepted")
     for key in keys:
         try:
-            claims = jwt.decode(token, key, algorithms=["HS256"], audience=SERVICE_AUDIENCE,
-                                issuer=settings.service_token_issuer, leeway=LEEWAY_SECONDS,
-                                options={"require": ["exp", "iss", "aud", "sub"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["HS256"],
+                audience=SERVICE_AUDIENCE,
+                issuer=settings.service_token_issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
         except jwt.InvalidSignatureError:
             continue  # maybe the other key of a rotation
         except jwt.PyJWTError as error:
@@ -54,8 +61,13 @@ def verify_service_token(token: str, settings: Settings) -> str:
 def mint_service_token(subject: str, settings: Settings, lifetime_seconds: int = 600) -> str:
     """What the integration engine does; here with the first configured key (development, tests)."""
     now = int(time.time())
-    claims = {"sub": subject, "iss": settings.service_token_issuer, "aud": SERVICE_AUDIENCE,
-              "iat": now, "exp": now + lifetime_seconds}
+    claims = {
+        "sub": subject,
+        "iss": settings.service_token_issuer,
+        "aud": SERVICE_AUDIENCE,
+        "iat": now,
+        "exp": now + lifetime_seconds,
+    }
     return jwt.encode(claims, settings.service_keys[0], algorithm="HS256")
 
 

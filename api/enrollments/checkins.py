@@ -7,6 +7,7 @@ only one worker can win. A worker killed between claim and send leaves a `sendin
 lease expires; the next run claims it again. (A kill after the provider accepted the SMS but
 before the commit can repeat that one SMS: the provider offers no idempotency key.)
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,8 +45,9 @@ class RunResult:
     failed: int = 0  # failed this run (retried later with backoff, until MAX_ATTEMPTS)
 
 
-def run_due(sessions: sessionmaker, settings: Settings, now: dt.datetime, sms: SmsSender | None,
-            limit: int = 200) -> RunResult:
+def run_due(
+    sessions: sessionmaker, settings: Settings, now: dt.datetime, sms: SmsSender | None, limit: int = 200
+) -> RunResult:
     """Claims and sends every check-in due at `now` (inside the patient's contact window)."""
     now = as_utc(now)
     result = RunResult()
@@ -100,15 +102,19 @@ def _claim(session: Session, checkin_id: str, now: dt.datetime, settings: Settin
     result = session.execute(
         sa.update(CheckIn)
         .where(CheckIn.id == checkin_id, _due(now))
-        .values(status="sending", lease_until=now + dt.timedelta(seconds=settings.checkin_lease_seconds),
-                attempts=CheckIn.attempts + 1)
+        .values(
+            status="sending",
+            lease_until=now + dt.timedelta(seconds=settings.checkin_lease_seconds),
+            attempts=CheckIn.attempts + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)
 
 
-def _deliver(sessions: sessionmaker, settings: Settings, checkin_id: str, now: dt.datetime,
-             sms: SmsSender | None) -> bool:
+def _deliver(
+    sessions: sessionmaker, settings: Settings, checkin_id: str, now: dt.datetime, sms: SmsSender | None
+) -> bool:
     clinic = settings.clinic
     with transaction(sessions) as session:
         checkin: CheckIn = session.get(CheckIn, checkin_id, with_for_update=True)
@@ -144,8 +150,7 @@ def _channels(enrollment: Enrollment) -> list[str]:
     return channels
 
 
-def _record_failure(sessions: sessionmaker, settings: Settings, checkin_id: str, now: dt.datetime,
-                    error: str) -> None:
+def _record_failure(sessions: sessionmaker, settings: Settings, checkin_id: str, now: dt.datetime, error: str) -> None:
     """Backoff: the claim is kept for lease x attempts, then the next run retries it."""
     with transaction(sessions) as session:
         checkin: CheckIn = session.get(CheckIn, checkin_id)
@@ -179,8 +184,9 @@ def structured_response(text: str, detection: Detection, message_id: int) -> dic
     }
 
 
-def record_answer(session: Session, checkin: CheckIn, text: str, detection: Detection, message_id: int,
-                  at: dt.datetime) -> None:
+def record_answer(
+    session: Session, checkin: CheckIn, text: str, detection: Detection, message_id: int, at: dt.datetime
+) -> None:
     checkin.status, checkin.answered_at = "answered", at
     checkin.response = structured_response(text, detection, message_id)
 
@@ -217,8 +223,9 @@ def collect_portal_answers(session: Session, detector: Detector) -> int:
             .limit(1)
         ).scalar_one_or_none()
         if message is not None:
-            record_answer(session, checkin, message.text, detector.detect(message.text), message.id,
-                          as_utc(message.created_at))
+            record_answer(
+                session, checkin, message.text, detector.detect(message.text), message.id, as_utc(message.created_at)
+            )
             found += 1
     return found
 
@@ -233,8 +240,13 @@ def unanswered(session: Session, settings: Settings, detector: Detector, now: dt
         .order_by(CheckIn.sent_at)
     ).all()
     return [
-        UnansweredCheckIn(checkin_id=c.id, enrollment_id=e.id, patient_id=e.patient_id, day=c.day_offset,
-                          sent_at=as_utc(c.sent_at), channels=c.sent_channels or [])
+        UnansweredCheckIn(
+            checkin_id=c.id,
+            enrollment_id=e.id,
+            patient_id=e.patient_id,
+            day=c.day_offset,
+            sent_at=as_utc(c.sent_at),
+            channels=c.sent_channels or [],
+        )
         for c, e in rows
     ]
-

@@ -1,5 +1,6 @@
 """Enrolled patients and their scheduled check-ins: the database is the schedule's only source
 of truth (no in-memory scheduler), so restarts and extra workers lose and repeat nothing."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

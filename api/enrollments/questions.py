@@ -4,6 +4,7 @@ answered: the answer goes through triage like any message.
 
 An SMS carries no diagnosis and no transcript (SMS-1): the clinic's name, that it is a
 check-in, how to answer, the clinic's number and the portal link, nothing more."""
+
 from __future__ import annotations
 
 from bot.content import ClinicSettings

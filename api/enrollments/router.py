@@ -1,5 +1,6 @@
 """Enrollment API for the clinic's integration engine (service token, SVC-1), and the staff
 "no response" list of check-ins."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
@@ -16,8 +17,14 @@ router = APIRouter(tags=["enrollment"])
 
 
 @router.post("/api/v1/enrollments", status_code=status.HTTP_201_CREATED, response_model=EnrollmentOut)
-def create_enrollment(body: EnrollmentIn, request: Request, response: Response, db: DbSession,
-                      settings: AppSettings, caller: ServiceCaller) -> EnrollmentOut:
+def create_enrollment(
+    body: EnrollmentIn,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    settings: AppSettings,
+    caller: ServiceCaller,
+) -> EnrollmentOut:
     """Enroll a patient at discharge: 201 the first time, 200 with the same id for a known external_id."""
     context = request_context(request, actor_id=caller, actor_role="service")
     enrollment, created = service.enroll(db, body, caller, settings, context)
@@ -32,8 +39,14 @@ def read_enrollment(enrollment_id: str, db: DbSession, caller: ServiceCaller) ->
 
 
 @router.patch("/api/v1/enrollments/{enrollment_id}", response_model=EnrollmentOut)
-def change_enrollment(enrollment_id: str, body: EnrollmentPatch, request: Request, db: DbSession,
-                      settings: AppSettings, caller: ServiceCaller) -> EnrollmentOut:
+def change_enrollment(
+    enrollment_id: str,
+    body: EnrollmentPatch,
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    caller: ServiceCaller,
+) -> EnrollmentOut:
     """Change channels, number, flags or the procedure time (unsent check-ins move with it)."""
     context = request_context(request, actor_id=caller, actor_role="service")
     return service.describe(db, service.update(db, enrollment_id, body, settings, context))

@@ -4,6 +4,7 @@ clinic's settings, so they are tested with a controlled clock.
 Day N is the calendar day N days after the procedure *in the patient's timezone*, at the
 clinic's local check-in time; zoneinfo gives the right UTC instant on either side of a DST
 change (10:00 stays 10:00 local, the UTC offset moves)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Enrollment requests and answers (the contract the integration engine codes against)."""
+
 from __future__ import annotations
 
 import datetime as dt

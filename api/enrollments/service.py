@@ -1,5 +1,6 @@
 """Enrolling, changing and withdrawing a patient, and what other parts ask of an enrollment
 (risk flags for triage context, the enrollment behind an SMS number, opt-out)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,17 +19,24 @@ from api.errors import ApiError
 from api.settings import Settings
 
 
-def enroll(session: Session, data: EnrollmentIn, source: str, settings: Settings,
-           context: RequestContext) -> tuple[Enrollment, bool]:
+def enroll(
+    session: Session, data: EnrollmentIn, source: str, settings: Settings, context: RequestContext
+) -> tuple[Enrollment, bool]:
     """(enrollment, created). A known external_id returns the existing enrollment unchanged."""
     existing = _by_external_id(session, data.external_id)
     if existing is not None:
         return existing, False
     enrollment = Enrollment(
-        external_id=data.external_id, source=source, patient_id=data.patient_id,
-        procedure_at=data.procedure_at.astimezone(dt.timezone.utc), timezone=data.timezone,
-        channels=sorted(set(data.channels)), phone_number=data.phone_number, language=data.language,
-        site=data.site, risk_flags=sorted(set(data.risk_flags)),
+        external_id=data.external_id,
+        source=source,
+        patient_id=data.patient_id,
+        procedure_at=data.procedure_at.astimezone(dt.timezone.utc),
+        timezone=data.timezone,
+        channels=sorted(set(data.channels)),
+        phone_number=data.phone_number,
+        language=data.language,
+        site=data.site,
+        risk_flags=sorted(set(data.risk_flags)),
     )
     try:
         with session.begin_nested():  # two callers racing on one external_id: one row, same answer
@@ -44,8 +52,9 @@ def enroll(session: Session, data: EnrollmentIn, source: str, settings: Settings
     return enrollment, True
 
 
-def update(session: Session, enrollment_id: str, patch: EnrollmentPatch, settings: Settings,
-           context: RequestContext) -> Enrollment:
+def update(
+    session: Session, enrollment_id: str, patch: EnrollmentPatch, settings: Settings, context: RequestContext
+) -> Enrollment:
     enrollment = get(session, enrollment_id)
     changes = patch.dict(exclude_unset=True)
     channels = changes.get("channels", enrollment.channels)
@@ -87,8 +96,12 @@ def describe(session: Session, enrollment: Enrollment) -> EnrollmentOut:
         sa.select(CheckIn).where(CheckIn.enrollment_id == enrollment.id).order_by(CheckIn.day_offset)
     ).scalars()
     return EnrollmentOut(
-        enrollment_id=enrollment.id, external_id=enrollment.external_id, patient_id=enrollment.patient_id,
-        status=enrollment.status, channels=enrollment.channels, risk_flags=enrollment.risk_flags,
+        enrollment_id=enrollment.id,
+        external_id=enrollment.external_id,
+        patient_id=enrollment.patient_id,
+        status=enrollment.status,
+        channels=enrollment.channels,
+        risk_flags=enrollment.risk_flags,
         sms_opted_out=enrollment.sms_opted_out_at is not None,
         checkins=[{"day": c.day_offset, "due_at": c.due_at.isoformat(), "status": c.status} for c in checkins],
     )

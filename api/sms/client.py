@@ -1,5 +1,6 @@
 """Outbound SMS through the `twilio` library's REST client, with its API base configurable
 (AFTERCARE_TWILIO_API_BASE): tests point it at a local fake server that records requests."""
+
 from __future__ import annotations
 
 import logging
@@ -18,7 +19,7 @@ _quiet = logging.getLogger("aftercare.sms.twilio_http")
 _quiet.setLevel(logging.WARNING)
 
 
-class _BaseUrlHttpClient(TwilioHttpClient):
+class _BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no types
     """Rewrites Twilio's API host to the configured base (a regional proxy, or the test fake)."""
 
     def __init__(self, api_base: str) -> None:
@@ -27,15 +28,18 @@ class _BaseUrlHttpClient(TwilioHttpClient):
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if url.startswith(TWILIO_API_BASE):
-            url = self.api_base + url[len(TWILIO_API_BASE):]
+            url = self.api_base + url[len(TWILIO_API_BASE) :]
         return super().request(method, url, *args, **kwargs)
 
 
 class TwilioSender:
     def __init__(self, settings: Settings) -> None:
         self.from_number = settings.twilio_from_number
-        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
-                             http_client=_BaseUrlHttpClient(settings.twilio_api_base))
+        self.client = Client(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token,
+            http_client=_BaseUrlHttpClient(settings.twilio_api_base),
+        )
 
     def send(self, to: str, body: str) -> str:
         message = self.client.messages.create(to=to, from_=self.from_number, body=body)

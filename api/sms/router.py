@@ -1,5 +1,6 @@
 """Twilio's webhooks: inbound SMS and delivery status. Accepted only with a valid
 X-Twilio-Signature over AFTERCARE_PUBLIC_BASE_URL + path and the form fields (SMS-1)."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl

@@ -5,6 +5,7 @@ number, the portal link. The full answer waits in the portal.
 
 Safety rule 3 holds here too: whatever fails (database, model, lookup), the reply is a safe one
 with the clinic's number, chosen by the deterministic detector."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,26 +39,34 @@ def reply_for_tier(ctx: AppContext, tier: Tier) -> str:
         return f"{clinic.clinic_name}: call {clinic.emergency_number} now. Then tell us on {phone}."
     if tier is Tier.CALL_PROVIDER:
         return f"{clinic.clinic_name}: please call us now on {phone}. More: {ctx.settings.portal_url}"
-    return (f"{clinic.clinic_name}: thank you, we have your answer. Worried or questions? Call {phone}. "
-            f"More: {ctx.settings.portal_url}")
+    return (
+        f"{clinic.clinic_name}: thank you, we have your answer. Worried or questions? Call {phone}. "
+        f"More: {ctx.settings.portal_url}"
+    )
 
 
 def unknown_number_reply(ctx: AppContext) -> str:
     """Fixed: says nothing about anyone, but a worried sender still gets the numbers."""
     clinic = ctx.clinic
-    return (f"{clinic.clinic_name}: this number is not set up for check-ins. If you are worried about "
-            f"your health call {clinic.phone_now()}; in an emergency call {clinic.emergency_number}.")
+    return (
+        f"{clinic.clinic_name}: this number is not set up for check-ins. If you are worried about "
+        f"your health call {clinic.phone_now()}; in an emergency call {clinic.emergency_number}."
+    )
 
 
 def keyword_reply(ctx: AppContext, keyword: str) -> str:
     clinic = ctx.clinic
     if keyword in STOP_WORDS:
-        return (f"{clinic.clinic_name}: you will get no more texts from us. Reply START to resume. "
-                f"Worried? Call {clinic.phone_now()}.")
+        return (
+            f"{clinic.clinic_name}: you will get no more texts from us. Reply START to resume. "
+            f"Worried? Call {clinic.phone_now()}."
+        )
     if keyword in START_WORDS:
         return f"{clinic.clinic_name}: check-in texts are back on. Reply STOP to stop them."
-    return (f"{clinic.clinic_name} aftercare check-ins. Call {clinic.phone_now()}; in an emergency call "
-            f"{clinic.emergency_number}. Reply STOP to stop texts.")
+    return (
+        f"{clinic.clinic_name} aftercare check-ins. Call {clinic.phone_now()}; in an emergency call "
+        f"{clinic.emergency_number}. Reply STOP to stop texts."
+    )
 
 
 async def handle_inbound(ctx: AppContext, phone: str, text: str) -> str:
@@ -73,8 +82,11 @@ async def handle_inbound(ctx: AppContext, phone: str, text: str) -> str:
             return keyword_reply(ctx, keyword)
         return await _answer(ctx, phone, text[: ctx.settings.max_text_chars], detection)
     except Exception as error:
-        log.error("sms handling failed; answering with the fail-safe", exc_info=error,
-                  extra={"error_type": type(error).__name__})
+        log.error(
+            "sms handling failed; answering with the fail-safe",
+            exc_info=error,
+            extra={"error_type": type(error).__name__},
+        )
         return reply_for_tier(ctx, detection.tier if detection else Tier.CALL_PROVIDER)
 
 
@@ -112,8 +124,9 @@ def _conversation_for(session: Session, phone: str) -> tuple[str, str | None] | 
     return conversation or start_conversation(session, enrollment.patient_id), None
 
 
-def _record(session: Session, checkin_id: str, conversation_id: str, text: str, detection: Detection,
-            at: dt.datetime) -> None:
+def _record(
+    session: Session, checkin_id: str, conversation_id: str, text: str, detection: Detection, at: dt.datetime
+) -> None:
     checkin = session.get(CheckIn, checkin_id)
     message_id = session.execute(
         sa.select(sa.func.max(Message.id)).where(Message.conversation_id == conversation_id, Message.role == "patient")

@@ -1,5 +1,6 @@
 """Check-in fixtures: settings with a service key and Twilio pointed at the local fake, an app
 without a model (enrollment needs none), and service tokens."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """A local stand-in for Twilio's REST API (the carrier is the one part tests may fake): it
 records every POST .../Messages.json with its form fields and answers as Twilio does."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ class FakeTwilio:
     @property
     def base(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def messages(self) -> list[dict[str, str]]:
         return [r.form for r in self.requests if r.path.endswith("/Messages.json")]
@@ -45,8 +46,16 @@ def start_fake_twilio() -> FakeTwilio:
                 return
             fake.requests.append(Recorded(self.path, form, self.headers.get("Authorization", "")))
             sid = "SM" + uuid.uuid4().hex
-            self._answer(201, {"sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From"),
-                               "body": form.get("Body")})
+            self._answer(
+                201,
+                {
+                    "sid": sid,
+                    "status": "queued",
+                    "to": form.get("To"),
+                    "from": form.get("From"),
+                    "body": form.get("Body"),
+                },
+            )
 
         def _answer(self, status: int, body: dict) -> None:
             payload = json.dumps(body).encode()

@@ -1,4 +1,5 @@
 """Enrolling straight through the service (no HTTP) for the schedule tests."""
+
 from __future__ import annotations
 
 import os

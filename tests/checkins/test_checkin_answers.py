@@ -1,6 +1,7 @@
 """The check-in conversation (issue 15 part 4): the questions open the patient's portal
 conversation, a portal answer becomes the check-in's structured response, and check-ins left
 unanswered past the clinic's time are listed for staff (not escalated)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,8 +52,15 @@ def _send_two_checkins(app_client, settings) -> dict[str, str]:
     sessions = app_client.app.state.ctx.sessions
     sent_at = _two_days_ago_at_ten_chicago()
     for n in (1, 2):
-        enroll_patient(sessions, settings, external_id=f"ehr-{n}", patient_id=f"patient-{n}", channels=["portal"],
-                       phone_number=None, procedure_at=(sent_at - dt.timedelta(days=1)).isoformat())
+        enroll_patient(
+            sessions,
+            settings,
+            external_id=f"ehr-{n}",
+            patient_id=f"patient-{n}",
+            channels=["portal"],
+            phone_number=None,
+            procedure_at=(sent_at - dt.timedelta(days=1)).isoformat(),
+        )
     assert run_due(sessions, settings, sent_at, None).sent == 2
     with transaction(sessions) as session:
         query = sa.select(Conversation.patient_id, Conversation.id).join(
@@ -64,13 +72,16 @@ def _send_two_checkins(app_client, settings) -> dict[str, str]:
 
 def test_unanswered_checkins_are_listed_for_staff_and_an_answer_takes_one_off(app_client, settings, staff_headers):
     conversations = _send_two_checkins(app_client, settings)
-    first_message = app_client.get(f"/api/v1/conversations/{conversations['patient-1']}/messages",
-                                   headers=auth(settings, "patient-1")).json()["messages"][0]
+    first_message = app_client.get(
+        f"/api/v1/conversations/{conversations['patient-1']}/messages", headers=auth(settings, "patient-1")
+    ).json()["messages"][0]
     assert first_message["role"] == "assistant" and "check-in" in first_message["text"]
 
-    answer = app_client.post(f"/api/v1/conversations/{conversations['patient-1']}/messages",
-                             json={"text": "the pain is worse and the site is swollen"},
-                             headers=auth(settings, "patient-1"))
+    answer = app_client.post(
+        f"/api/v1/conversations/{conversations['patient-1']}/messages",
+        json={"text": "the pain is worse and the site is swollen"},
+        headers=auth(settings, "patient-1"),
+    )
     assert answer.status_code == 200 and answer.json()["escalation_id"]  # the same triage path
 
     listed = app_client.get("/api/v1/checkins/unanswered", headers=staff_headers)
@@ -91,8 +102,13 @@ def test_the_unanswered_list_is_for_staff_only(app_client, settings):
 def test_a_recent_checkin_is_not_yet_unanswered(app_client, settings, staff_headers):
     sessions = app_client.app.state.ctx.sessions
     local = utcnow().astimezone(ZoneInfo("America/Chicago"))
-    enroll_patient(sessions, settings, channels=["portal"], phone_number=None,
-                   procedure_at=(local - dt.timedelta(days=3)).isoformat())
+    enroll_patient(
+        sessions,
+        settings,
+        channels=["portal"],
+        phone_number=None,
+        procedure_at=(local - dt.timedelta(days=3)).isoformat(),
+    )
     # Sent now (whatever the hour: the window is opened for this test), so not yet overdue.
     settings.checkin_contact_window, settings.checkin_quiet_hours = "00:00-23:59", "23:59-00:00"
     assert run_due(sessions, settings, utcnow(), None).sent >= 1

@@ -1,5 +1,6 @@
 """Enrollment (issue 15 part 1, SVC-1): service-token auth, idempotency, validation, change,
 withdrawal, risk flags for triage, and the CSV command."""
+
 from __future__ import annotations
 
 import time
@@ -17,8 +18,14 @@ from tests.conftest import auth
 
 def _token(settings, **claims):
     now = int(time.time())
-    values = {"sub": "ehr-engine", "iss": settings.service_token_issuer, "aud": SERVICE_AUDIENCE,
-              "iat": now, "exp": now + 600, **claims}
+    values = {
+        "sub": "ehr-engine",
+        "iss": settings.service_token_issuer,
+        "aud": SERVICE_AUDIENCE,
+        "iat": now,
+        "exp": now + 600,
+        **claims,
+    }
     return {"Authorization": "Bearer " + jwt.encode(values, SERVICE_KEY, algorithm="HS256")}
 
 
@@ -86,8 +93,16 @@ def test_no_token_is_401(client):
         {"risk_flags": ["unknown_flag"]},
         {"site": "knee"},
     ],
-    ids=["sms-without-number", "phone-not-e164", "timezone-not-iana", "time-without-offset", "no-channel",
-         "unknown-channel", "unknown-risk-flag", "unknown-site"],
+    ids=[
+        "sms-without-number",
+        "phone-not-e164",
+        "timezone-not-iana",
+        "time-without-offset",
+        "no-channel",
+        "unknown-channel",
+        "unknown-risk-flag",
+        "unknown-site",
+    ],
 )
 def test_invalid_enrollments_are_422(client, service, change):
     response = client.post("/api/v1/enrollments", json=enrollment_body(**change), headers=service)
@@ -102,8 +117,9 @@ def test_portal_only_needs_no_number(client, service):
 def test_patch_changes_and_reschedules_and_delete_withdraws(client, service):
     enrollment_id = client.post("/api/v1/enrollments", json=enrollment_body(), headers=service).json()["enrollment_id"]
     url = f"/api/v1/enrollments/{enrollment_id}"
-    changed = client.patch(url, json={"channels": ["portal"], "procedure_at": "2026-12-02T09:00:00-06:00"},
-                           headers=service)
+    changed = client.patch(
+        url, json={"channels": ["portal"], "procedure_at": "2026-12-02T09:00:00-06:00"}, headers=service
+    )
     assert changed.status_code == 200, changed.text
     assert changed.json()["channels"] == ["portal"]
     assert changed.json()["checkins"][0]["due_at"].startswith("2026-12-03T16:00:00")  # 10:00 Chicago

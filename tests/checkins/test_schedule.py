@@ -1,6 +1,7 @@
 """Schedule and run-due (issue 15 part 2) with a controlled clock: the patient's timezone
 across a DST change, quiet hours, exactly once with two workers racing, and a kill between
 claim and send."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,9 +60,13 @@ def test_a_checkin_time_in_quiet_hours_is_refused(make_settings):
 
 def test_run_due_sends_once_and_says_how_many(settings, sessions, fake_twilio, monkeypatch, capsys):
     enroll_patient(sessions, settings)  # procedure 2026-11-30 14:00 Chicago: day 1 due 2026-12-01 10:00
-    for name, value in {"DATABASE_URL": settings.database_url, "TWILIO_ACCOUNT_SID": TWILIO_SID,
-                        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token, "TWILIO_FROM_NUMBER": CLINIC_FROM,
-                        "TWILIO_API_BASE": fake_twilio.base}.items():
+    for name, value in {
+        "DATABASE_URL": settings.database_url,
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
+        "TWILIO_FROM_NUMBER": CLINIC_FROM,
+        "TWILIO_API_BASE": fake_twilio.base,
+    }.items():
         monkeypatch.setenv(f"AFTERCARE_{name}", value)
     aftercare(["checkins", "run-due", "--now", "2026-12-01T09:55:00-06:00"])
     aftercare(["checkins", "run-due", "--now", "2026-12-01T10:05:00-06:00"])
@@ -141,8 +146,7 @@ def test_the_portal_checkin_is_the_first_message_of_the_patients_conversation(se
 
 def _race(settings, sessions, fake_twilio, patients: int) -> list[int]:
     for n in range(patients):
-        enroll_patient(sessions, settings, external_id=f"ehr-{n}", patient_id=f"p-{n}",
-                       phone_number=f"+1555555{n:04d}")
+        enroll_patient(sessions, settings, external_id=f"ehr-{n}", patient_id=f"p-{n}", phone_number=f"+1555555{n:04d}")
     now = at("2026-12-01T10:05:00-06:00")
     start = threading.Barrier(2)
     sent: list[int] = []

@@ -1,6 +1,7 @@
 """The SMS channel (issue 15 part 3, SMS-1): signed webhooks only, the patient found by the
 enrolled number, the same triage and escalation path as the widget, minimal replies, and
 STOP / START / HELP."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,8 +39,13 @@ def sessions(app_client):
 
 
 def text_in(client, body: str, sender: str = PATIENT_PHONE, url: str = PUBLIC_BASE + WEBHOOK):
-    form = {"From": sender, "To": "+15550001111", "Body": body, "MessageSid": "SM" + "1" * 32,
-            "AccountSid": "AC" + "0" * 32}
+    form = {
+        "From": sender,
+        "To": "+15550001111",
+        "Body": body,
+        "MessageSid": "SM" + "1" * 32,
+        "AccountSid": "AC" + "0" * 32,
+    }
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
     return client.post(WEBHOOK, data=form, headers={"X-Twilio-Signature": signature})
 
@@ -47,7 +53,9 @@ def text_in(client, body: str, sender: str = PATIENT_PHONE, url: str = PUBLIC_BA
 def reply_of(response) -> str:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/xml")
-    return ET.fromstring(response.text).find("Message").text  # noqa: S314 (our own reply)
+    message = ET.fromstring(response.text).find("Message")  # noqa: S314 (our own reply)
+    assert message is not None and message.text
+    return message.text
 
 
 def _escalations(sessions) -> list[Escalation]:
@@ -65,7 +73,8 @@ def test_unsigned_or_wrongly_signed_webhooks_are_403(app_client):
 
 
 def test_a_bleeding_answer_by_sms_opens_an_escalation_and_the_reply_gives_the_number(
-        app_client, settings, sessions, fake_twilio):
+    app_client, settings, sessions, fake_twilio
+):
     enroll_patient(sessions, settings, channels=["sms"])
     assert run_due(sessions, settings, DAY_1, sms_sender(settings)).sent == 1
     reply = reply_of(text_in(app_client, "it's bleeding through the dressing"))
@@ -136,7 +145,7 @@ def test_a_model_failure_still_escalates(settings, fake_twilio):
             raise RuntimeError("model down")
 
     with TestClient(create_app(settings, assistant=Raising(), load_assistant=False)) as client:
-        sessions = client.app.state.ctx.sessions
+        sessions = client.app.state.ctx.sessions  # type: ignore[attr-defined]
         enroll_patient(sessions, settings, channels=["sms"])
         run_due(sessions, settings, DAY_1, sms_sender(settings))
         reply = reply_of(text_in(client, "my temp is 39.2 and the site is red"))

@@ -2,6 +2,7 @@
 
 Revision ID: 0015_checkins
 """
+
 import sqlalchemy as sa
 from alembic import op
 
