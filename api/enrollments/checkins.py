@@ -137,7 +137,7 @@ def _deliver(
                 conversations.add_message(session, conversation.id, "assistant", body)
             checkin.sms_sid = sms.send(enrollment.phone_number, body)[:64]
         checkin.status, checkin.sent_at, checkin.sent_channels, checkin.lease_until = "sent", now, channels, None
-    log.info("check-in sent", extra={"attempts": len(channels)})
+    log.info("check-in sent", extra={"event": "checkin_sent"})
     return True
 
 

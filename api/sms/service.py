@@ -76,7 +76,7 @@ async def handle_inbound(ctx: AppContext, phone: str, text: str) -> str:
         keyword = text.strip().upper()
         if keyword in STOP_WORDS | START_WORDS:
             await in_transaction(ctx.sessions, set_sms_opt_out, phone, keyword in STOP_WORDS)
-            log.info("sms keyword", extra={"tier": "stop" if keyword in STOP_WORDS else "start"})
+            log.info("sms keyword", extra={"event": "sms_stop" if keyword in STOP_WORDS else "sms_start"})
             return keyword_reply(ctx, keyword)
         if keyword in HELP_WORDS:
             return keyword_reply(ctx, keyword)

@@ -180,3 +180,13 @@ def test_two_workers_racing_send_each_checkin_once_on_postgresql(make_settings, 
         engine.dispose()
     assert sum(sent) == 20
     assert sorted(m["To"] for m in fake_twilio.messages()) == sorted(f"+1555555{n:04d}" for n in range(20))
+
+
+@pytest.mark.parametrize("value", ["2026-12-01T10:05:00", "tomorrow"])
+def test_run_due_refuses_a_moment_without_an_offset(value, capsys):
+    from bot.cli import build_parser
+
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["checkins", "run-due", "--now", value])
+    assert exit_.value.code == 2
+    assert "argument --now" in capsys.readouterr().err
