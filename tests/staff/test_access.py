@@ -19,6 +19,7 @@ PROTECTED = [
     ("POST", ESC + "/resolve"),
     ("GET", "/api/v1/audit-events"),
     ("GET", "/api/v1/audit-events/export"),
+    ("GET", "/api/v1/checkins/unanswered"),
 ]
 ACCOUNT = "/api/v1/staff/accounts/{account_id}"
 ACCOUNTS_ADMIN = [
@@ -46,7 +47,7 @@ def test_the_table_covers_every_staff_route(client):
         for r in client.app.routes
         if isinstance(r, APIRoute)
         for m in r.methods
-        if r.path.startswith(("/api/v1/staff", "/api/v1/escalations", "/api/v1/audit"))
+        if r.path.startswith(("/api/v1/staff", "/api/v1/escalations", "/api/v1/audit", "/api/v1/checkins"))
     }
     assert routes - PUBLIC == set(PROTECTED)
 
