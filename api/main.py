@@ -68,6 +68,9 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)
         ctx.spool.replay(ctx.sessions, notify_webhook=bool(settings.webhook_url))
+        from api.sms.service import drain_waiting  # SMS warning signs kept while the database was down
+
+        drain_waiting(ctx)
         loading = None
         if ctx.assistant is None and load_assistant:
             loading = asyncio.create_task(_load_in_background(ctx))

@@ -18,11 +18,12 @@ from api.context import AppContext
 from api.conversations.models import Message
 from api.conversations.service import start_conversation
 from api.core.time import utcnow
-from api.db import in_transaction
+from api.db import in_transaction, off_loop
 from api.enrollments import checkins
 from api.enrollments.models import CheckIn
 from api.enrollments.service import enrollment_for_phone, set_sms_opt_out
 from api.messaging.service import handle_patient_message
+from api.sms import pending
 from bot.triage import Detection, Tier
 
 log = logging.getLogger("aftercare.sms")
@@ -87,7 +88,18 @@ async def handle_inbound(ctx: AppContext, phone: str, text: str) -> str:
             exc_info=error,
             extra={"error_type": type(error).__name__},
         )
-        return reply_for_tier(ctx, detection.tier if detection else Tier.CALL_PROVIDER)
+        return reply_for_tier(ctx, _tier(detection))
+
+
+def _tier(detection: Detection | None) -> Tier:
+    return detection.tier if detection else Tier.CALL_PROVIDER  # no detection: over-triage
+
+
+def _keep_for_later(ctx: AppContext, phone: str, text: str, tier: Tier, signs: list[str]) -> None:
+    try:
+        pending.save(ctx, phone, text[: ctx.settings.max_text_chars], tier.value, signs)
+    except Exception as error:  # the disk too: nothing more can be done here; the reply still goes
+        log.error("could not keep an sms escalation", extra={"error_type": type(error).__name__})
 
 
 def _detect(ctx: AppContext, text: str) -> Detection | None:
@@ -99,7 +111,14 @@ def _detect(ctx: AppContext, text: str) -> Detection | None:
 
 
 async def _answer(ctx: AppContext, phone: str, text: str, detection: Detection | None) -> str:
-    found = await in_transaction(ctx.sessions, _conversation_for, phone)
+    try:
+        found = await in_transaction(ctx.sessions, _conversation_for, phone)
+    except Exception as error:  # whose number is it? unknown until the database is back
+        log.error("sms lookup failed; answering with the fail-safe", extra={"error_type": type(error).__name__})
+        if _tier(detection) is not Tier.NONE:
+            _keep_for_later(ctx, phone, text, _tier(detection), detection.signs if detection else [])
+        return reply_for_tier(ctx, _tier(detection))
+    await off_loop(drain_waiting, ctx)  # the database answers again: waiting escalations first
     if found is None:
         return unknown_number_reply(ctx)
     conversation_id, checkin_id = found
@@ -110,6 +129,12 @@ async def _answer(ctx: AppContext, phone: str, text: str, detection: Detection |
     if checkin_id and detection is not None:
         await in_transaction(ctx.sessions, _record, checkin_id, conversation_id, text, detection, utcnow())
     return reply_for_tier(ctx, tier)
+
+
+def drain_waiting(ctx: AppContext) -> None:
+    """Warning-sign texts kept while the database was down go to the staff queue (at start-up too)."""
+    if pending.pending_path(ctx).exists():
+        pending.drain(ctx, _conversation_for)
 
 
 def _conversation_for(session: Session, phone: str) -> tuple[str, str | None] | None:

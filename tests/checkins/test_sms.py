@@ -126,17 +126,25 @@ def test_help_gives_the_clinics_numbers(app_client, settings):
     assert settings.clinic.phone_now() in reply and "STOP" in reply
 
 
-def test_a_database_failure_still_gets_the_safe_reply_with_the_number(app_client, settings, sessions, monkeypatch):
+def test_a_database_failure_still_gets_the_safe_reply_and_loses_no_escalation(
+    app_client, settings, sessions, monkeypatch
+):
     from api.sms import service
 
     def database_down(*args, **kwargs):
         raise sa.exc.OperationalError("SELECT", {}, Exception("database is down"))
 
     enroll_patient(sessions, settings, channels=["sms"])
-    monkeypatch.setattr(service, "_conversation_for", database_down)
-    reply = reply_of(text_in(app_client, "it's bleeding through the dressing"))
+    with monkeypatch.context() as patched:
+        patched.setattr(service, "_conversation_for", database_down)
+        reply = reply_of(text_in(app_client, "it's bleeding through the dressing"))
     assert "thank you" not in reply  # never the ordinary answer to a warning sign
     assert settings.clinic.phone_now() in reply
+    assert _escalations(sessions) == []  # not yet: the database could not say whose number it was
+    # The next text that reaches the database brings the waiting escalation in first.
+    reply_of(text_in(app_client, "ok"))
+    [escalation] = _escalations(sessions)
+    assert escalation.tier == "emergency"
 
 
 def test_a_model_failure_still_escalates(settings, fake_twilio):
