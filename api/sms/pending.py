@@ -1,4 +1,4 @@
-"""Warning-sign texts that arrived while the database could not say whose number it was.
+"""Warning-sign texts (and STOP/START) that arrived while the database could not be reached.
 
 Safety rule 3 (no escalation is lost): the sender already got the call-now reply; the text
 waits here (owner-only file, appended and fsynced like the escalation spool) until the
@@ -39,16 +39,25 @@ def save(ctx: AppContext, phone: str, text: str, tier: str, signs: list[str]) ->
             os.fsync(pending.fileno())
 
 
-def drain(ctx: AppContext, conversation_for: Any) -> int:
-    """Moves every waiting text to the escalation spool; the file goes only when all moved.
-    `conversation_for(session, phone)` is the SMS service's lookup (None for unknown numbers)."""
+OPT_OUT, OPT_IN = "stop", "start"  # a STOP or START kept the same way, applied first
+
+
+def drain(ctx: AppContext, conversation_for: Any, set_opt_out: Any) -> int:
+    """Moves every waiting text to the escalation spool and applies waiting STOP/START; the file
+    goes only when all is done. `conversation_for(session, phone)` is the SMS service's lookup
+    (None for unknown numbers); `set_opt_out(session, phone, bool)` the enrollment service's."""
     path = pending_path(ctx)
     with _lock:
         if not path.exists():
             return 0
         entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
         with transaction(ctx.sessions) as session:
-            found = [(entry, conversation_for(session, entry["phone"])) for entry in entries]
+            found = []
+            for entry in entries:
+                if entry["tier"] in (OPT_OUT, OPT_IN):
+                    set_opt_out(session, entry["phone"], entry["tier"] == OPT_OUT)
+                else:
+                    found.append((entry, conversation_for(session, entry["phone"])))
         for entry, target in found:
             if target is not None:
                 ctx.spool.save(target[0], entry["text"], entry["tier"], entry["signs"])

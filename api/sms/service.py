@@ -76,7 +76,7 @@ async def handle_inbound(ctx: AppContext, phone: str, text: str) -> str:
     try:
         keyword = text.strip().upper()
         if keyword in STOP_WORDS | START_WORDS:
-            await in_transaction(ctx.sessions, set_sms_opt_out, phone, keyword in STOP_WORDS)
+            await _set_opt_out(ctx, phone, keyword in STOP_WORDS)
             log.info("sms keyword", extra={"event": "sms_stop" if keyword in STOP_WORDS else "sms_start"})
             return keyword_reply(ctx, keyword)
         if keyword in HELP_WORDS:
@@ -131,10 +131,20 @@ async def _answer(ctx: AppContext, phone: str, text: str, detection: Detection |
     return reply_for_tier(ctx, tier)
 
 
+async def _set_opt_out(ctx: AppContext, phone: str, opted_out: bool) -> None:
+    """STOP is honoured at once; with the database down it waits (file), and run-due, which
+    needs the database too, cannot send meanwhile."""
+    try:
+        await in_transaction(ctx.sessions, set_sms_opt_out, phone, opted_out)
+    except Exception as error:
+        log.error("sms opt-out kept for later", extra={"error_type": type(error).__name__})
+        pending.save(ctx, phone, "", pending.OPT_OUT if opted_out else pending.OPT_IN, [])
+
+
 def drain_waiting(ctx: AppContext) -> None:
     """Warning-sign texts kept while the database was down go to the staff queue (at start-up too)."""
     if pending.pending_path(ctx).exists():
-        pending.drain(ctx, _conversation_for)
+        pending.drain(ctx, _conversation_for, set_sms_opt_out)
 
 
 def _conversation_for(session: Session, phone: str) -> tuple[str, str | None] | None:

@@ -172,3 +172,21 @@ def test_delivery_status_is_stored(app_client, settings, sessions, fake_twilio):
     assert app_client.post(WEBHOOK + "/status", data=form, headers={"X-Twilio-Signature": signature}).status_code == 204
     with transaction(sessions) as session:
         assert session.execute(sa.select(CheckIn.sms_status).where(CheckIn.sms_sid == sid)).scalar_one() == "delivered"
+
+
+def test_a_stop_while_the_database_is_down_is_applied_when_it_is_back(
+    app_client, settings, sessions, fake_twilio, monkeypatch
+):
+    from api.sms import service
+
+    def database_down(*args, **kwargs):
+        raise sa.exc.OperationalError("UPDATE", {}, Exception("database is down"))
+
+    enroll_patient(sessions, settings, channels=["sms"])
+    with monkeypatch.context() as patched:
+        patched.setattr(service, "set_sms_opt_out", database_down)
+        assert "no more texts" in reply_of(text_in(app_client, "STOP"))
+    reply_of(text_in(app_client, "HELP"))
+    reply_of(text_in(app_client, "hello"))  # reaches the database: the waiting STOP is applied first
+    assert run_due(sessions, settings, DAY_1, sms_sender(settings)).sent == 0
+    assert fake_twilio.messages() == []
