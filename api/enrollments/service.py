@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.core import audit_log
 from api.core.audit_log import RequestContext
-from api.core.time import utcnow
+from api.core.time import as_utc, utcnow
 from api.enrollments.models import CheckIn, Enrollment
 from api.enrollments.schedule import due_times
 from api.enrollments.schemas import EnrollmentIn, EnrollmentOut, EnrollmentPatch
@@ -103,7 +103,7 @@ def describe(session: Session, enrollment: Enrollment) -> EnrollmentOut:
         channels=enrollment.channels,
         risk_flags=enrollment.risk_flags,
         sms_opted_out=enrollment.sms_opted_out_at is not None,
-        checkins=[{"day": c.day_offset, "due_at": c.due_at.isoformat(), "status": c.status} for c in checkins],
+        checkins=[{"day": c.day_offset, "due_at": as_utc(c.due_at).isoformat(), "status": c.status} for c in checkins],
     )
 
 

@@ -122,7 +122,7 @@ def test_patch_changes_and_reschedules_and_delete_withdraws(client, service):
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["channels"] == ["portal"]
-    assert changed.json()["checkins"][0]["due_at"].startswith("2026-12-03T16:00:00")  # 10:00 Chicago
+    assert changed.json()["checkins"][0]["due_at"] == "2026-12-03T16:00:00+00:00"  # 10:00 Chicago
     assert client.patch(url, json={"channels": ["sms"], "phone_number": None}, headers=service).status_code == 422
     assert client.delete(url, headers=service).status_code == 204
     after = client.get(url, headers=service).json()
