@@ -31,9 +31,11 @@ class ConversationGate:
 
 
 # Measured 2026-11-27 on conversations.yml (91 conversations, 195 turns, 225 checks) with the
-# model trained from main at 3f8e334: 162 checks passed, 23 under-triaged turns, 4 questions
-# after an emergency reply. To be raised to 225 / 0 / 0 by the triage engine of issue 11.
-REGRESSION_FLOOR = ConversationGate(min_checks_passed=162, max_under_triaged=23, max_questions_after_emergency=4)
+# model trained from main after the rules/content slice of issue 11 (training is repeatable:
+# two trainings on this data gave the same figures): 167 checks passed, 22 under-triaged turns.
+# No question may follow an emergency reply (safety rule 1), so that floor is 0 already.
+# The checks and under-triage floors are to reach 225 / 0 with the triage engine of issue 11.
+REGRESSION_FLOOR = ConversationGate(min_checks_passed=167, max_under_triaged=22, max_questions_after_emergency=0)
 
 
 @dataclass(frozen=True)
