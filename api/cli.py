@@ -6,7 +6,10 @@ import argparse
 import errno
 import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -21,6 +24,13 @@ def port_number(value: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{port} is not a port: use 1-65535")
     return port
+
+
+def worker_count(value: str) -> int:
+    """argparse type: how many server processes, 1-64."""
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a worker count: use 1-64")
+    return int(value)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -40,22 +50,58 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _serve(args: argparse.Namespace) -> None:
+def multi_process_problem(settings: Settings, workers: int) -> str | None:
+    """Why these settings cannot run `workers` processes, or None. Several processes share
+    nothing in memory: they need PostgreSQL for the data and Redis for the per-conversation
+    locks, the live queue and the rate limits."""
+    if workers <= 1:
+        return None
+    missing = []
+    if settings.is_sqlite:
+        missing.append("PostgreSQL (AFTERCARE_DATABASE_URL=postgresql://...; SQLite is for one process)")
+    if not settings.redis_url:
+        missing.append("Redis (AFTERCARE_REDIS_URL=redis://...)")
+    if not missing:
+        return None
+    return f"--workers {workers} needs " + " and ".join(missing) + "; or run --workers 1"
+
+
+def _run_worker(sockets: list[socket.socket] | None = None) -> None:
+    """One server process: its own settings, app and model (uvicorn's supervisor calls this in
+    each child; with one worker it runs in the `aftercare serve` process itself)."""
     import uvicorn
 
     from api.main import create_app
     from api.settings import Settings
 
-    sock = bind(args.host, args.port)
+    # log_config=None keeps our JSON logging; uvicorn's access log would print raw URLs.
+    config = uvicorn.Config(create_app(Settings()), log_config=None, access_log=False)
+    uvicorn.Server(config).run(sockets=sockets)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from api.settings import Settings
+
     settings = Settings()
+    problem = multi_process_problem(settings, args.workers)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        sys.exit(2)
+    sock = bind(args.host, args.port)
     if not settings.model_path.exists():
         print(f"warning: no model at {settings.model_path}; run `aftercare train` (serving fail-safe replies)",
               file=sys.stderr)
     print(f"serving on http://{args.host}:{args.port}: API docs /docs, demo portal /demo/portal, staff console /staff/",
           file=sys.stderr)
-    # log_config=None keeps our JSON logging; uvicorn's access log would print raw URLs.
-    config = uvicorn.Config(create_app(settings), log_config=None, access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    if args.workers == 1:
+        _run_worker([sock])
+        return
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    # The supervisor restarts a worker that dies; each worker loads its own model.
+    config = uvicorn.Config("api.main:create_app", workers=args.workers, log_config=None)
+    Multiprocess(config, target=_run_worker, sockets=[sock]).run()
 
 
 def _patient_token(args: argparse.Namespace) -> None:
@@ -111,6 +157,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("serve", help="serve the API, widget and staff console", formatter_class=formatter)
     p.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (0.0.0.0 for every interface)")
     p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="TCP port to listen on, 1-65535")
+    p.add_argument("--workers", type=worker_count, default=1,
+                   help="server processes, each with its own model; more than 1 needs PostgreSQL and Redis")
     p.set_defaults(func=_serve)
 
     p = sub.add_parser(

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     model_path: Path = DEFAULT_MODEL
     agent_timeout_seconds: float = 5.0
     spool_path: Path = Path("var/escalation-spool.jsonl")  # escalations kept while the database is down
+    # Shared state for several workers or replicas: per-conversation locks, the live-queue
+    # fan-out and rate limits. Empty = one process keeps them in memory (SQLite's embedded mode).
+    redis_url: str = ""
+    # On SIGTERM /readyz answers 503 for this long before the server stops accepting, so a load
+    # balancer's health check takes the replica out first (HAProxy below checks every second).
+    drain_seconds: float = 0.0
 
     # Patient tokens minted by the portal (ID-2). Several keys = rotation in progress.
     patient_token_hs256_keys: str = DEV_PATIENT_KEY  # comma-separated shared secrets
@@ -127,6 +133,10 @@ class Settings(BaseSettings):
             if in_use:
                 raise ValueError(f"production refuses development secrets in: {', '.join(in_use)}")
         return values
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
 
     @property
     def is_production(self) -> bool:

@@ -9,9 +9,9 @@ import socket
 
 import pytest
 
-from api.cli import bind
+from api.cli import bind, multi_process_problem
 from api.logging_config import JsonFormatter
-from bot.cli import build_parser
+from bot.cli import build_parser, main
 
 
 @pytest.mark.parametrize("port", ["0", "99999", "-1", "http"])
@@ -79,3 +79,40 @@ def test_other_libraries_keep_only_the_template():
     """Their arguments may carry patient text (a request body, a tracker's latest message)."""
     record = logging.LogRecord("rasa.core", logging.WARNING, __file__, 1, "could not parse %s", ("my text",), None)
     assert json.loads(JsonFormatter().format(record))["message"] == "could not parse %s"
+
+
+@pytest.mark.parametrize(
+    ("database_url", "redis_url", "missing"),
+    [
+        ("sqlite:///var/x.db", "redis://127.0.0.1:6379/0", ["PostgreSQL"]),
+        ("postgresql://db/aftercare", "", ["Redis"]),
+        ("sqlite:///var/x.db", "", ["PostgreSQL", "Redis"]),
+    ],
+)
+def test_serve_refuses_several_workers_without_postgres_and_redis(
+    database_url, redis_url, missing, monkeypatch, capsys
+):
+    monkeypatch.setenv("AFTERCARE_DATABASE_URL", database_url)
+    monkeypatch.setenv("AFTERCARE_REDIS_URL", redis_url)
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--workers", "2", "--port", "65535"])
+    assert exit_.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()  # one clear line, before anything starts
+    assert line.startswith("error: --workers 2 needs ")
+    for name in missing:
+        assert name in line
+    assert ("Redis" in line) == ("Redis" in missing)
+
+
+def test_several_workers_on_postgres_and_redis_pass_the_check(make_settings):
+    settings = make_settings(database_url="postgresql://db/aftercare", redis_url="redis://127.0.0.1:6379/0")
+    assert multi_process_problem(settings, 4) is None
+    assert multi_process_problem(make_settings(), 1) is None  # one process: SQLite, no Redis, is fine
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", "two", "65"])
+def test_serve_refuses_a_worker_count_outside_1_to_64(workers, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["serve", "--workers", workers])
+    assert exit_.value.code == 2
+    assert "argument --workers" in capsys.readouterr().err
