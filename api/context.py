@@ -6,11 +6,12 @@ session, the settings, the event hub). Only the patient-message service uses mos
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from api.core.locks import ConversationLocks, LocalLocks
 from api.escalations.events import EventHub
 from api.messaging.spool import EscalationSpool
 from api.settings import Settings
@@ -38,6 +39,9 @@ class AppContext:
     events: EventHub = field(default_factory=EventHub)
     assistant: Responder | None = None  # None until loaded (or when loading failed)
     assistant_error: str | None = None  # why loading failed, for /readyz
+    locks: ConversationLocks = field(default_factory=LocalLocks)  # one message per conversation at a time
+    redis: Any = None  # redis.asyncio.Redis when AFTERCARE_REDIS_URL is set (several processes)
+    draining: bool = False  # SIGTERM seen: /readyz answers 503 so the load balancer stops sending
 
     @property
     def clinic(self) -> ClinicSettings:

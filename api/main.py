@@ -50,6 +50,16 @@ async def _load_in_background(ctx: AppContext) -> None:
         )
 
 
+def _share_through_redis(ctx: AppContext) -> None:
+    """Several workers or replicas: what coordinates lives in Redis, not in this process."""
+    import redis.asyncio
+
+    from api.core.locks import RedisLocks
+
+    ctx.redis = redis.asyncio.from_url(ctx.settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    ctx.locks = RedisLocks(ctx.redis, wait_seconds=max(15.0, 3 * ctx.settings.agent_timeout_seconds))
+
+
 def create_app(settings: Settings, assistant: Responder | None = None, load_assistant: bool = True) -> FastAPI:
     """`assistant`: an already loaded Assistant (tests share one); else it loads in the background."""
     configure_logging(settings.log_level)
@@ -63,6 +73,8 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
         spool=EscalationSpool(settings.spool_path),
         assistant=assistant,
     )
+    if settings.redis_url:
+        _share_through_redis(ctx)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,6 +93,8 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
         outbox.cancel()
         if loading and not loading.done():
             loading.cancel()
+        if ctx.redis is not None:
+            await ctx.redis.close()
         engine.dispose()
 
     app = FastAPI(title="Marrow Aftercare API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan)

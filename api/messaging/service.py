@@ -147,8 +147,9 @@ def _persist_or_spool(ctx: AppContext, conversation_id: str, text: str, answer: 
 
 async def handle_patient_message(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
     detection = ctx.detector.detect(text)
-    answer = await _ask_assistant(ctx, conversation_id, text, detection)
-    event = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer)
+    async with ctx.locks.hold(conversation_id):  # this turn commits before the next one starts
+        answer = await _ask_assistant(ctx, conversation_id, text, detection)
+        event = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer)
     if event:
         ctx.events.publish(event)
         log.info("escalation opened", extra={"tier": event["tier"], "answered_by": answer.answered_by})
