@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.context import AppContext, Responder
 from api.db import make_engine, make_session_factory, migrate
 from api.errors import install_error_handlers
+from api.escalations.events import RedisEventHub
 from api.logging_config import configure_logging
 from api.messaging.spool import EscalationSpool
 from api.middleware import RequestMiddleware
@@ -56,6 +57,7 @@ def _share_through_redis(ctx: AppContext) -> None:
 
     from api.core.locks import RedisLocks
 
+    ctx.events = RedisEventHub(ctx.settings.redis_url)
     ctx.redis = redis.asyncio.from_url(ctx.settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     ctx.locks = RedisLocks(ctx.redis, wait_seconds=max(15.0, 3 * ctx.settings.agent_timeout_seconds))
 
@@ -89,8 +91,12 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
         from api.escalations.outbox import start_worker  # webhook deliveries from the persisted outbox
 
         outbox = start_worker(ctx)
+        listening = asyncio.create_task(ctx.events.listen()) if isinstance(ctx.events, RedisEventHub) else None
         yield
         outbox.cancel()
+        if listening:
+            listening.cancel()
+            ctx.events.close()
         if loading and not loading.done():
             loading.cancel()
         if ctx.redis is not None:

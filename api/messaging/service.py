@@ -151,7 +151,7 @@ async def handle_patient_message(ctx: AppContext, conversation_id: str, text: st
         answer = await _ask_assistant(ctx, conversation_id, text, detection)
         event = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer)
     if event:
-        ctx.events.publish(event)
+        await off_loop(ctx.events.publish, event)  # through Redis when several processes run
         log.info("escalation opened", extra={"tier": event["tier"], "answered_by": answer.answered_by})
     return MessageResult(
         conversation_id=conversation_id,
