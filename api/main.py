@@ -106,7 +106,7 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
     app = FastAPI(title="Marrow Aftercare API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan)
     app.state.ctx = ctx
     app.state.rate_limits = RateLimits(
-        settings.patient_rate_limit, settings.client_rate_limit, settings.login_rate_limit
+        settings.patient_rate_limit, settings.client_rate_limit, settings.login_rate_limit, settings.redis_url
     )
     install_error_handlers(app)
     _include_routers(app)

@@ -1,5 +1,12 @@
-"""Moving-window rate limits per patient, per client address and per login (RES-2)."""
+"""Moving-window rate limits per patient, per client address and per login (RES-2).
+
+With AFTERCARE_REDIS_URL the windows live in Redis, so every worker and replica counts against
+one budget. If Redis does not answer, this process's own in-memory windows take over (logged):
+a limit still holds per process, and a patient message never fails on it (safety rule 3).
+"""
 from __future__ import annotations
+
+import logging
 
 from fastapi import Request
 from limits import parse
@@ -8,14 +15,28 @@ from limits.strategies import MovingWindowRateLimiter
 
 from api.errors import ApiError
 
+log = logging.getLogger("aftercare.ratelimit")
+
 
 class RateLimits:
-    def __init__(self, patient: str, client: str, login: str) -> None:
+    def __init__(self, patient: str, client: str, login: str, redis_url: str = "") -> None:
         self._storage = MemoryStorage()  # the limiter keeps only a weak reference to it
         self._limiter = MovingWindowRateLimiter(self._storage)
+        self._shared_storage = self._shared = None
+        if redis_url:
+            from limits.storage import RedisStorage
+
+            self._shared_storage = RedisStorage(redis_url, socket_timeout=1, socket_connect_timeout=1)
+            self._shared = MovingWindowRateLimiter(self._shared_storage)
         self._limits = {"patient": parse(patient), "client": parse(client), "login": parse(login)}
 
     def hit(self, scope: str, key: str) -> bool:
+        if self._shared is not None:
+            try:
+                return self._shared.hit(self._limits[scope], scope, key)
+            except Exception as error:  # Redis down: fall back to this process's windows
+                log.error("shared rate limit unavailable; limiting per process",
+                          extra={"error_type": type(error).__name__})
         return self._limiter.hit(self._limits[scope], scope, key)
 
 
