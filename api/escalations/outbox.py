@@ -44,7 +44,12 @@ def sign(key: str, timestamp: str, body: bytes) -> str:
 
 
 def claim_due(session: Session) -> list[tuple[int, dict[str, Any], int]]:
-    """Rows due now, each leased by a compare-and-set so two processes never send it together."""
+    """Rows due now, each leased so that no two workers or replicas send it together.
+
+    On PostgreSQL `FOR UPDATE SKIP LOCKED` hands concurrent claimers disjoint rows without
+    waiting; the compare-and-set below is what makes it safe on SQLite too (no row locks
+    there). A worker that dies mid-send leaves its lease to expire, and another sends the row.
+    """
     current = utcnow()
     rows = session.execute(
         sa.select(OutboxEvent.id, OutboxEvent.payload, OutboxEvent.attempts)
@@ -55,6 +60,7 @@ def claim_due(session: Session) -> list[tuple[int, dict[str, Any], int]]:
         )
         .order_by(OutboxEvent.id)
         .limit(BATCH)
+        .with_for_update(skip_locked=True)
     ).all()
     claimed = []
     for row_id, payload, attempts in rows:
