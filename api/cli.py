@@ -71,12 +71,14 @@ def _run_worker(sockets: list[socket.socket] | None = None) -> None:
     each child; with one worker it runs in the `aftercare serve` process itself)."""
     import uvicorn
 
+    from api.draining import DrainingServer
     from api.main import create_app
     from api.settings import Settings
 
+    app = create_app(Settings())
     # log_config=None keeps our JSON logging; uvicorn's access log would print raw URLs.
-    config = uvicorn.Config(create_app(Settings()), log_config=None, access_log=False)
-    uvicorn.Server(config).run(sockets=sockets)
+    config = uvicorn.Config(app, log_config=None, access_log=False)
+    DrainingServer(config, app.state.ctx).run(sockets=sockets)
 
 
 def _serve(args: argparse.Namespace) -> None:
