@@ -6,6 +6,7 @@ uvicorn stops accepting, lets in-flight requests finish (a patient message's tra
 commits before its reply goes out), runs the app's shutdown and exits. A second SIGTERM, or
 Ctrl-C (SIGINT), skips the wait.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,8 +33,9 @@ class DrainingServer(uvicorn.Server):
             super().handle_exit(sig, frame)
             return
         self._ctx.draining = True
-        log.info("draining: /readyz answers 503; stopping after the drain period",
-                 extra={"duration_ms": round(delay * 1000)})
+        log.info(
+            "draining: /readyz answers 503; stopping after the drain period", extra={"duration_ms": round(delay * 1000)}
+        )
         timer = threading.Timer(delay, super().handle_exit, (sig, frame))
         timer.daemon = True
         timer.start()

@@ -96,7 +96,7 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
         outbox.cancel()
         if listening:
             listening.cancel()
-            ctx.events.close()
+        ctx.events.close()
         if loading and not loading.done():
             loading.cancel()
         if ctx.redis is not None:

@@ -15,6 +15,7 @@ Messages of different conversations never share a lock. If Redis is unreachable 
 runs out, the turn goes ahead unlocked (logged): the patient's safe reply and escalation come
 before ordering (safety rule 3).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,8 +74,7 @@ class RedisLocks:
         try:
             acquired = await lock.acquire()
         except (RedisError, OSError) as error:
-            log.error("conversation lock unavailable; answering without it",
-                      extra={"error_type": type(error).__name__})
+            log.error("conversation lock unavailable; answering without it", extra={"error_type": type(error).__name__})
             acquired = False
         if not acquired:
             log.warning("conversation lock not acquired; answering without it")

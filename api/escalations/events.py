@@ -40,6 +40,9 @@ class EventHub:
     def publish(self, event: Event) -> None:
         self.deliver_locally(event)
 
+    def close(self) -> None:
+        """Nothing to release in one process."""
+
     def deliver_locally(self, event: Event) -> None:
         for queue, loop in list(self._subscribers):
             if _running_loop() is loop:

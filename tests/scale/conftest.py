@@ -1,9 +1,11 @@
 """Real PostgreSQL and Redis for the several-process tests. Outside CI a missing server skips
 them; in CI (CI=true, where .ci/run starts both) a missing URL fails."""
+
 from __future__ import annotations
 
 import os
 import uuid
+from typing import NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ PG_URL = os.environ.get("AFTERCARE_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("AFTERCARE_TEST_REDIS_URL")
 
 
-def _absent(what: str, variable: str) -> None:
+def _absent(what: str, variable: str) -> NoReturn:
     message = f"{what} tests need {variable} (.ci/run starts a server and sets it)"
     if os.environ.get("CI") == "true":
         pytest.fail(message)

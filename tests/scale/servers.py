@@ -1,4 +1,5 @@
 """Real HTTP servers for the several-instance tests: uvicorn in a thread per app, on loopback."""
+
 from __future__ import annotations
 
 import socket

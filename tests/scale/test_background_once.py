@@ -1,8 +1,10 @@
 """Background work runs once across processes: outbox rows and spooled escalations."""
+
 from __future__ import annotations
 
 import multiprocessing
 import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -56,7 +58,7 @@ def _replay(url: str, path: str, ready, go) -> None:
     sessions = _sessions(url)
     ready.wait()
     go.wait()
-    EscalationSpool(path).replay(sessions, notify_webhook=False)
+    EscalationSpool(Path(path)).replay(sessions, notify_webhook=False)
 
 
 @pytest.mark.postgres

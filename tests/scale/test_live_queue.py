@@ -1,4 +1,5 @@
 """A nurse connected to one instance sees an escalation raised on another, live."""
+
 from __future__ import annotations
 
 import json
@@ -22,17 +23,20 @@ def test_nurse_on_a_sees_the_escalation_raised_on_b(shared_settings):
     app_a = create_app(settings_a, load_assistant=False)  # fail-safe replies: the detector escalates
     app_b = create_app(settings_b, load_assistant=False)
     with serving(app_a) as url_a, serving(app_b) as url_b:
-        for app in (app_a, app_b):
-            wait_for(lambda app=app: app.state.ctx.events.listening, what="the live-queue subscription")
+        wait_for(
+            lambda: app_a.state.ctx.events.listening and app_b.state.ctx.events.listening,
+            what="the live-queue subscriptions",
+        )
         with transaction(app_a.state.ctx.sessions) as session:
             create_staff(session, "nurse@clinic.test", "Nora Nurse", "nurse", PASSWORD)
         login = httpx.post(f"{url_a}/api/v1/staff/session", json={"email": "nurse@clinic.test", "password": PASSWORD})
         staff = {"Authorization": f"Bearer {login.json()['access_token']}"}
         patient = auth(settings_b)
 
-        with httpx.Client(timeout=10) as client, client.stream(
-            "GET", f"{url_a}/api/v1/escalations/stream", headers=staff
-        ) as stream:
+        with (
+            httpx.Client(timeout=10) as client,
+            client.stream("GET", f"{url_a}/api/v1/escalations/stream", headers=staff) as stream,
+        ):
             escalation_id = None
             deadline = time.monotonic() + 10
             event = ""
@@ -45,7 +49,8 @@ def test_nurse_on_a_sees_the_escalation_raised_on_b(shared_settings):
                     reply = httpx.post(
                         f"{url_b}/api/v1/conversations/{conversation['conversation_id']}/messages",
                         json={"text": "the biopsy site is bleeding and I have a fever"},
-                        headers=patient, timeout=30,
+                        headers=patient,
+                        timeout=30,
                     ).json()
                     escalation_id = reply["escalation_id"]
                     assert escalation_id

@@ -1,5 +1,6 @@
 """One conversation's messages, sent together to two app instances (as two replicas behind a
 load balancer would get them), come out as patient line then its replies, never interleaved."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +25,11 @@ def _roles_per_turn(lines: list[dict]) -> list[list[str]]:
 def _send_concurrently(clients, headers, conversation):
     def send(n: int):
         client = clients[n % len(clients)]
-        return client.post(f"/api/v1/conversations/{conversation}/messages",
-                           json={"text": f"when can I shower, question {n}?"}, headers=headers)
+        return client.post(
+            f"/api/v1/conversations/{conversation}/messages",
+            json={"text": f"when can I shower, question {n}?"},
+            headers=headers,
+        )
 
     with ThreadPoolExecutor(max_workers=MESSAGES) as pool:
         responses = list(pool.map(send, range(MESSAGES)))
@@ -69,8 +73,11 @@ def test_redis_down_still_answers_and_escalates(make_settings, assistant):
     headers = auth(settings)
     with make_client(settings, assistant) as client:
         conversation = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
-        response = client.post(f"/api/v1/conversations/{conversation}/messages",
-                               json={"text": "the biopsy site is bleeding a lot"}, headers=headers)
+        response = client.post(
+            f"/api/v1/conversations/{conversation}/messages",
+            json={"text": "the biopsy site is bleeding a lot"},
+            headers=headers,
+        )
         assert response.status_code == 200
         body = response.json()
         assert body["triage"]["level"] != "none"

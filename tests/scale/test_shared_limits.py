@@ -1,4 +1,5 @@
 """One rate-limit budget across instances (and a per-process one when Redis is down)."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,7 @@ def test_the_patient_limit_holds_across_two_instances(shared_settings):
     settings_b = shared_settings("b", patient_rate_limit="5/minute")
     headers = auth(settings_a)
     with make_client(settings_a) as a, make_client(settings_b) as b:
-        statuses = [(a if n % 2 else b).post("/api/v1/conversations", headers=headers).status_code
-                    for n in range(10)]
+        statuses = [(a if n % 2 else b).post("/api/v1/conversations", headers=headers).status_code for n in range(10)]
     assert statuses.count(201) == 5  # not 5 per instance
     assert statuses[5:] == [429] * 5
 

@@ -1,5 +1,6 @@
 """SIGTERM: /readyz says 503 while the server still serves, every answered message is stored,
 then the process exits."""
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,12 @@ def test_sigterm_drains_then_exits_with_every_answered_message_stored(make_setti
     }
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     headers = auth(settings)
     answered: list[str] = []
     refused: list[str] = []
@@ -52,8 +57,11 @@ def test_sigterm_drains_then_exits_with_every_answered_message_stored(make_setti
             with httpx.Client(timeout=30) as client:
                 for n in range(2000):  # bounded: the server is gone long before
                     try:
-                        response = client.post(f"{url}/api/v1/conversations/{conversation}/messages",
-                                               json={"text": f"my site is bleeding {n}"}, headers=headers)
+                        response = client.post(
+                            f"{url}/api/v1/conversations/{conversation}/messages",
+                            json={"text": f"my site is bleeding {n}"},
+                            headers=headers,
+                        )
                     except httpx.TransportError:
                         refused.append(str(n))  # the listener closed: never processed
                         return
