@@ -21,9 +21,8 @@ def _absent(what: str, variable: str) -> NoReturn:
     pytest.skip(message)
 
 
-@pytest.fixture
-def postgres_url() -> str:
-    """A new, empty database per test, so tests never see each other's rows."""
+def new_postgres_database() -> str:
+    """A new, empty database, so tests never see each other's rows."""
     if not PG_URL:
         _absent("PostgreSQL", "AFTERCARE_TEST_POSTGRES_URL")
     name = f"aftercare_{uuid.uuid4().hex[:10]}"
@@ -34,8 +33,7 @@ def postgres_url() -> str:
     return sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def redis_url() -> str:
+def emptied_redis() -> str:
     """The test Redis, emptied first (locks, rate-limit windows)."""
     if not REDIS_URL:
         _absent("Redis", "AFTERCARE_TEST_REDIS_URL")
@@ -45,6 +43,16 @@ def redis_url() -> str:
     client.flushdb()
     client.close()
     return REDIS_URL
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    return new_postgres_database()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return emptied_redis()
 
 
 @pytest.fixture
