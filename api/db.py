@@ -24,6 +24,7 @@ else:
 T = TypeVar("T")
 P = ParamSpec("P")
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK_KEY = 0x4166746572  # "After": any fixed number no other advisory lock uses
 
 
 def make_engine(url: str, synchronous: str = "FULL") -> sa.engine.Engine:
@@ -108,5 +109,9 @@ def migrate(engine: sa.engine.Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several workers and replicas start together: one migrates, the others wait for its
+            # commit and then find the schema at head (PostgreSQL's DDL is transactional).
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -82,3 +82,21 @@ def test_two_processes_replaying_one_spool_write_each_escalation_once(postgres_u
     with transaction(sessions) as session:
         assert session.execute(sa.select(sa.func.count()).select_from(Escalation)).scalar_one() == ROWS
     assert not spool.pending()
+
+
+def _migrate(url: str, go) -> None:
+    go.wait()
+    migrate(make_engine(url))
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_migrate_one_at_a_time(postgres_url):
+    fork = multiprocessing.get_context("fork")
+    go = fork.Event()
+    workers = [fork.Process(target=_migrate, args=(postgres_url, go)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    go.set()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
