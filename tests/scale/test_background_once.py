@@ -14,7 +14,7 @@ from api.db import make_engine, make_session_factory, migrate, transaction
 from api.escalations.models import Escalation
 from api.escalations.outbox import claim_due
 from api.escalations.service import open_escalation
-from api.escalations.spool import EscalationSpool
+from api.messaging.spool import EscalationSpool
 
 ROWS = 45  # more than two batches
 
