@@ -122,6 +122,13 @@ def _create_staff(args: argparse.Namespace) -> None:
     create_staff_from_cli(email=args.email, name=args.name, role=args.role, password=password)
 
 
+def _migrate(args: argparse.Namespace) -> None:
+    from api.db_roles import migrate_as_owner
+    from api.settings import Settings
+
+    migrate_as_owner(Settings().database_url, args.grant_to)
+
+
 def _disable_staff(args: argparse.Namespace) -> None:
     from api.staff.accounts import disable_staff_from_cli
 
@@ -162,6 +169,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--workers", type=worker_count, default=1,
                    help="server processes, each with its own model; more than 1 needs PostgreSQL and Redis")
     p.set_defaults(func=_serve)
+
+    p = sub.add_parser(
+        "migrate", help="apply database migrations (run as the database owner role)", formatter_class=formatter
+    )
+    p.add_argument("--grant-to", metavar="ROLE",
+                   help="PostgreSQL: then grant this serving role what the service needs, and no more")
+    p.set_defaults(func=_migrate)
 
     p = sub.add_parser(
         "patient-token", help="print a development patient token (local dev key)", formatter_class=formatter
