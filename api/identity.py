@@ -12,6 +12,7 @@ import jwt
 
 from api.errors import ApiError
 from api.settings import Settings
+from api.text_safety import is_plain_identifier
 
 LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
@@ -57,7 +58,7 @@ def verify_patient_token(token: str, settings: Settings) -> str:
         if claims["exp"] - claims["iat"] > settings.patient_token_max_lifetime_seconds:
             raise _unauthorized("token lifetime over the allowed maximum")
         subject = claims["sub"]
-        if not isinstance(subject, str) or not subject or len(subject) > 128:
+        if not isinstance(subject, str) or not subject or len(subject) > 128 or not is_plain_identifier(subject):
             raise _unauthorized("invalid token subject")
         return subject
     raise _unauthorized("invalid token signature")

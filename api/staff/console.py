@@ -20,6 +20,7 @@ from api.core.time import as_utc, utcnow
 from api.settings import Settings
 from api.staff.deps import SESSION_COOKIE, deny, optional_staff
 from api.staff.sessions import StaffPrincipal, csrf_token, ends_at
+from api.text_safety import neutralise_bidi
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
@@ -30,6 +31,10 @@ TIER_LABELS = {
 }
 
 PageStaff = Annotated[StaffPrincipal | None, Depends(optional_staff)]
+
+
+def _neutralised(value: object) -> object:
+    return neutralise_bidi(value) if isinstance(value, str) else value
 
 
 def waited(since: dt.datetime | None) -> str:
@@ -47,6 +52,7 @@ def waited(since: dt.datetime | None) -> str:
 
 templates.env.filters["waited"] = waited
 templates.env.filters["sign"] = lambda value: str(value).replace("_", " ")
+templates.env.finalize = _neutralised  # every {{ value }} on every staff page (DISP-1)
 templates.env.globals["tier_label"] = lambda tier: TIER_LABELS.get(tier, tier)
 
 

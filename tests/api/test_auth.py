@@ -47,8 +47,11 @@ def _token(settings, **overrides):
         lambda now: {"exp": now - 120},
         lambda now: {"sub": None},
         lambda now: {"exp": now + 3600},  # lifetime over 15 minutes
+        lambda now: {"sub": "patient-\u202e1"},  # DISP-1: a bidi override would display as another patient's id
+        lambda now: {"sub": "patient\n1"},  # control characters have no place in an identifier
     ],
-    ids=["bad-signature", "wrong-issuer", "wrong-audience", "expired", "no-subject", "too-long-lived"],
+    ids=["bad-signature", "wrong-issuer", "wrong-audience", "expired", "no-subject", "too-long-lived",
+         "bidi-subject", "control-subject"],
 )
 def test_bad_tokens_are_401(client, settings, overrides):
     headers = {"Authorization": f"Bearer {_token(settings, **overrides(int(time.time())))}"}

@@ -69,6 +69,14 @@ def test_the_conversation_page_shows_the_transcript_escaped_and_audits_the_view(
     assert row.actor_id == nurse
 
 
+def test_bidi_controls_in_patient_text_are_shown_inert(browser, raise_escalation):
+    """DISP-1: a right-to-left override would show "fever 39" reversed; staff see the code point."""
+    escalation = raise_escalation(text="fever \u202e39\u202c and bleeding \u2067x\u2069")
+    html = browser.get(f"/staff/escalations/{escalation}").text
+    assert "fever [U+202E]39[U+202C] and bleeding [U+2067]x[U+2069]" in html
+    assert not any(ch in html for ch in "\u202e\u202c\u2067\u2069")
+
+
 def test_an_unknown_escalation_page_is_404(browser):
     assert browser.get("/staff/escalations/" + "b" * 32).status_code == 404
 
