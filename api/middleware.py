@@ -19,6 +19,7 @@ log = logging.getLogger("aftercare.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Responses under these prefixes may carry PHI: never cached (HDR-1).
 _NO_STORE_PREFIXES = ("/api/", "/webhooks/", "/staff")
+_NEVER_FRAMED_PREFIXES = ("/staff", "/api/v1/staff")
 
 
 class _BodyTooLarge(HTTPException):
@@ -33,11 +34,12 @@ class RequestMiddleware:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.hsts = hsts
-        ancestors = " ".join(frame_ancestors) or "'none'"
-        self.csp = (
+        policy = (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors {ancestors}"
-        ).encode()
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors "
+        )
+        self.csp = (policy + (" ".join(frame_ancestors) or "'none'")).encode()
+        self.unframed_csp = (policy + "'none'").encode()  # staff pages: never framed, even by the portal (HDR-2)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,6 +53,7 @@ class RequestMiddleware:
         started = time.perf_counter()
         status = {"code": 500}
         no_store = scope["path"].startswith(_NO_STORE_PREFIXES)
+        csp = self.unframed_csp if scope["path"].startswith(_NEVER_FRAMED_PREFIXES) else self.csp
 
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -76,7 +79,7 @@ class RequestMiddleware:
                     (b"x-request-id", request_id.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
-                    (b"content-security-policy", self.csp),
+                    (b"content-security-policy", csp),
                 ]
                 if no_store:
                     extra.append((b"cache-control", b"no-store"))

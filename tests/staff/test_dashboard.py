@@ -46,6 +46,14 @@ def test_pages_are_never_cached_and_carry_the_csp(client):
     assert "script-src 'self'" in response.headers["content-security-policy"]
 
 
+@pytest.mark.parametrize("path", ["/staff/login", "/staff/", "/staff/static/staff.js", "/staff/nowhere"])
+def test_staff_pages_can_never_be_framed_not_even_by_the_portal(client, path):
+    """HDR-2: a portal page framing the console could overlay it (clickjacking a resolve)."""
+    csp = client.get(path, follow_redirects=False).headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["frame-ancestors"] == "'none'"
+
+
 def test_the_queue_page_lists_escalations_without_message_text(browser, raise_escalation):
     escalation = raise_escalation(text="QCANARY fever of 39.6 and bleeding")
     html = browser.get("/staff/").text
