@@ -93,7 +93,7 @@ def _serve(args: argparse.Namespace) -> None:
     if not settings.model_path.exists():
         print(f"warning: no model at {settings.model_path}; run `aftercare train` (serving fail-safe replies)",
               file=sys.stderr)
-    print(f"serving on http://{args.host}:{args.port}: API docs /docs, demo portal /demo/portal, staff console /staff/",
+    print(f"serving on http://{args.host}:{args.port}: demo portal /demo/portal, staff console /staff/",
           file=sys.stderr)
     if args.workers == 1:
         _run_worker([sock])

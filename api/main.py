@@ -103,7 +103,8 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
             await ctx.redis.close()
         engine.dispose()
 
-    app = FastAPI(title="Marrow Aftercare API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Marrow Aftercare API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan,
+                  openapi_url=None, docs_url=None, redoc_url=None)  # api/docs.py serves the document
     app.state.ctx = ctx
     app.state.rate_limits = RateLimits(
         settings.patient_rate_limit, settings.client_rate_limit, settings.login_rate_limit, settings.redis_url
@@ -134,6 +135,7 @@ def _include_routers(app: FastAPI) -> None:
 
     for module in (health, conversations, messaging, rest_channel):
         app.include_router(module.router)
+    from api import docs
     from api.audit import pages as audit_pages
     from api.audit import router as audit
     from api.enrollments import router as enrollments
@@ -143,5 +145,5 @@ def _include_routers(app: FastAPI) -> None:
     from api.staff import router as staff
     from api.widget import router as widget
 
-    for module in (staff, escalations, audit, audit_pages, report_pages, widget, enrollments, sms):
+    for module in (staff, escalations, audit, audit_pages, report_pages, widget, enrollments, sms, docs):
         app.include_router(module.router)
