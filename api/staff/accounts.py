@@ -66,7 +66,7 @@ def create_staff(
             email=email,
             name=name,
             role=role,
-            password_hash=NO_PASSWORD if password is None else hash_password(password),
+            password_hash=NO_PASSWORD if password is None else hash_password(password, email),
             disabled=False,
         )
     except WeakPassword as error:

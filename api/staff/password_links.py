@@ -55,7 +55,7 @@ def redeem(session: Session, secret: str, password: str) -> StaffUser | None:
     user: StaffUser | None = session.get(StaffUser, link.staff_id)
     if user is None or user.disabled:
         return None
-    user.password_hash = hash_password(password)  # WeakPassword leaves the link unused
+    user.password_hash = hash_password(password, user.email)  # WeakPassword leaves the link unused
     now = utcnow()
     link.used_at = now
     session.execute(

@@ -79,6 +79,35 @@ def test_bad_account_details_are_refused(cli_database, email, name, role, passwo
         create_staff(session, email, name, role, password)
 
 
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("aaaaaaaaaaaa", "short pattern"),
+        ("abcabcabcabc", "short pattern"),
+        ("123456789012", "sequence"),
+        ("QWERTYUIOPAS", "sequence"),
+        ("1qaz2wsx3edc", "sequence"),
+        ("Password1234!", "common passwords"),
+        ("Sunshine2026!", "common passwords"),
+        ("iloveyou!!!!", "common passwords"),
+        ("nora.nurse-2026", "e-mail"),
+    ],
+)
+def test_guessable_passwords_are_refused(cli_database, password, reason):
+    """PW-1: length alone let `aaaaaaaaaaaa` through; common and patterned passwords are refused."""
+    with transaction(cli_database) as session, pytest.raises(AccountError, match=reason):
+        create_staff(session, "nora.nurse@clinic.test", "Nora", "nurse", password)
+    assert _users(cli_database) == []
+
+
+def test_the_common_password_list_is_shipped_and_used():
+    from api.staff.passwords import common_passwords, weakness
+
+    assert len(common_passwords()) >= 10_000 - 50  # the file's lines, lower-cased and deduplicated
+    assert {"123456", "password", "qwerty", "letmein"} <= common_passwords()
+    assert weakness("trombone-lantern-seventy") is None and weakness(PASSWORD) is None
+
+
 def test_disable_staff_from_the_cli(cli_database, capsys):
     create_staff_from_cli(email="nurse@clinic.test", name="Nora", role="nurse", password=PASSWORD)
     disable_staff_from_cli(email="nurse@clinic.test")
