@@ -18,6 +18,7 @@ from api.messaging.spool import EscalationSpool
 from api.middleware import RequestMiddleware
 from api.ratelimit import RateLimits
 from api.settings import Settings
+from api.staff.login_guard import LoginGuard, ThrottleAudit
 from bot.assistant.runtime import Assistant
 from bot.content import load_content
 from bot.triage import get_detector
@@ -109,6 +110,8 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
     app.state.rate_limits = RateLimits(
         settings.patient_rate_limit, settings.client_rate_limit, settings.login_rate_limit, settings.redis_url
     )
+    app.state.login_guard = LoginGuard(settings.login_rate_limit, settings.login_global_failure_limit)
+    app.state.login_throttle_audit = ThrottleAudit()
     install_error_handlers(app)
     _include_routers(app)
     app.add_middleware(

@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16 * 1024
     patient_rate_limit: str = "30/minute"
     client_rate_limit: str = "120/minute"
-    login_rate_limit: str = "5/minute"
+    login_rate_limit: str = "5/minute;20/hour"  # failed logins per (account, client address)
+    login_global_failure_limit: str = "100/minute"  # failed logins service-wide
 
     webhook_url: str = ""  # optional outbound notification of new escalations
     webhook_key: str = DEV_WEBHOOK_KEY

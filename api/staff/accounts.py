@@ -37,6 +37,13 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def login_identifier(typed: str) -> str:
+    """What an audit row keeps of the e-mail field of a failed login: the normalised address,
+    bounded, or a placeholder when it is no address at all (often a password typed there)."""
+    email = normalize_email(typed)
+    return email if _EMAIL.match(email) and len(email) <= 254 else "(not an e-mail address)"
+
+
 def get_by_email(session: Session, email: str) -> StaffUser | None:
     query = sa.select(StaffUser).where(StaffUser.email == normalize_email(email))
     user: StaffUser | None = session.execute(query).scalar_one_or_none()

@@ -12,6 +12,7 @@ from api.deps import AppSettings, DbSession
 from api.errors import ApiError
 from api.ratelimit import RateLimits, client_address
 from api.staff import admin, pages, service
+from api.staff.accounts import login_identifier
 from api.staff.deps import CurrentStaff, clear_session_cookie, same_origin, set_session_cookie
 from api.staff.schemas import LoginRequest, SessionCreated, SessionInfo, StaffOut
 from api.staff.sessions import StaffPrincipal, ends_at, idle_limit
@@ -41,18 +42,23 @@ def create_session(
     if not same_origin(request):  # login CSRF: another site logging the browser in
         service.login_refused(db, actx, body.email)
         raise ApiError(403, "cross-site login refused")
+    # Failed attempts per (account, client) with back-off, plus a global guard (PW-1, RES-5):
+    # someone else's guesses never lock the owner's own client out.
+    guard = request.app.state.login_guard
     limits: RateLimits = request.app.state.rate_limits
-    # Per account (guessing one password) and per address (trying many accounts), PW-1 / RES-2.
-    if not limits.hit("login", body.email.strip().lower()) or not limits.hit(
-        "client", client_address(request)
-    ):
-        service.login_refused(db, actx, body.email)
+    account, client = login_identifier(body.email), client_address(request)
+    wait = guard.retry_after(account, client)
+    if wait is not None or not limits.hit("client", client):
+        if request.app.state.login_throttle_audit.should_record(client):  # counted, not one row each
+            service.login_refused(db, actx, None)
         raise ApiError(
-            429, "too many login attempts; please wait a minute", headers={"Retry-After": "60"}
+            429, "too many login attempts; please wait and try again", headers={"Retry-After": str(wait or 60)}
         )
     result = service.login(db, settings, actx, body.email, body.password)
     if result is None:  # the failed attempt's audit row commits with the 401
+        guard.failed(account, client)
         raise ApiError(401, "e-mail or password is incorrect, or the account is disabled")
+    guard.succeeded(account, client)
     set_session_cookie(response, settings, result.token)
     return SessionCreated(
         access_token=result.token,

@@ -10,7 +10,7 @@ from api.core.audit_log import RequestContext, record
 from api.core.time import utcnow
 from api.settings import Settings
 from api.staff import sessions
-from api.staff.accounts import get_by_email, normalize_email
+from api.staff.accounts import get_by_email, login_identifier
 from api.staff.passwords import MAX_LENGTH, needs_rehash, rehash, verify_password
 
 
@@ -32,7 +32,7 @@ def login(
         # AUD-2: the attempted e-mail is the actor; the password is never recorded.
         record(
             session,
-            actx.as_actor(normalize_email(email), None),
+            actx.as_actor(login_identifier(email), None),
             "staff.login",
             "staff",
             None,
@@ -54,11 +54,11 @@ def login(
     return LoggedIn(token, principal)
 
 
-def login_refused(session: Session, actx: RequestContext, email: str) -> None:
-    """A login stopped by the rate limit is still an attempt worth recording."""
-    record(
-        session, actx.as_actor(normalize_email(email), None), "staff.login", "staff", None, "denied"
-    )
+def login_refused(session: Session, actx: RequestContext, email: str | None) -> None:
+    """A refused login is still worth recording. Throttled ones pass no e-mail (and are recorded
+    once per client per minute, see login_guard): the attacker chooses it, the row need not."""
+    actor = login_identifier(email) if email is not None else None
+    record(session, actx.as_actor(actor, None), "staff.login", "staff", None, "denied")
 
 
 def logout(session: Session, actx: RequestContext, principal: sessions.StaffPrincipal) -> None:
