@@ -69,16 +69,15 @@ def multi_process_problem(settings: Settings, workers: int) -> str | None:
 def _run_worker(sockets: list[socket.socket] | None = None) -> None:
     """One server process: its own settings, app and model (uvicorn's supervisor calls this in
     each child; with one worker it runs in the `aftercare serve` process itself)."""
-    import uvicorn
-
     from api.draining import DrainingServer
     from api.main import create_app
+    from api.serving import uvicorn_config
     from api.settings import Settings
 
-    app = create_app(Settings())
-    # log_config=None keeps our JSON logging; uvicorn's access log would print raw URLs.
-    config = uvicorn.Config(app, log_config=None, access_log=False)
-    DrainingServer(config, app.state.ctx).run(sockets=sockets)
+    settings = Settings()
+    app = create_app(settings)
+    # Bounded h11, trusted proxies only, our JSON logging (api.serving); the socket is bound already.
+    DrainingServer(uvicorn_config(app, settings), app.state.ctx).run(sockets=sockets)
 
 
 def _serve(args: argparse.Namespace) -> None:

@@ -126,6 +126,7 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
         max_body_bytes=settings.max_body_bytes,
         frame_ancestors=settings.origins,
         hsts=settings.is_production,
+        body_timeout=settings.body_timeout_seconds,
     )
     return app
 

@@ -4,6 +4,7 @@ Pure ASGI (not BaseHTTPMiddleware) keeps the per-request cost small on the hot p
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -29,10 +30,18 @@ class _BodyTooLarge(HTTPException):
         super().__init__(413, f"request body over {limit} bytes")
 
 
+class _BodyTooSlow(HTTPException):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"request body not received within {seconds:g} seconds")
+
+
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, frame_ancestors: list[str], hsts: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, frame_ancestors: list[str], hsts: bool, body_timeout: float = 30.0
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         self.hsts = hsts
         policy = (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -62,14 +71,24 @@ class RequestMiddleware:
             return
 
         received = 0
+        body_done = False
+        deadline: float | None = None
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done, deadline
+            if body_done:  # later reads wait for a disconnect (live streams): no deadline
+                return await receive()
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + self.body_timeout  # RES-4: slow bodies end
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.0))
+            except asyncio.TimeoutError:
+                raise _BodyTooSlow(self.body_timeout) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
                     raise _BodyTooLarge(self.max_body_bytes)
+                body_done = not message.get("more_body", False)
             return message
 
         async def send_with_headers(message: Message) -> None:

@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     login_rate_limit: str = "5/minute;20/hour"  # failed logins per (account, client address)
     login_global_failure_limit: str = "100/minute"  # failed logins service-wide
 
+    # Front proxies whose X-Forwarded-For/-Proto are believed (NET-1): comma-separated addresses
+    # or networks. Empty: none, and the audit's client address is the connecting peer.
+    trusted_proxies: str = ""
+    header_timeout_seconds: float = 10.0  # request line and headers must arrive within this (RES-4)
+    body_timeout_seconds: float = 30.0  # and the body within this, from its first read
+    keep_alive_seconds: int = 5
+
     webhook_url: str = ""  # optional outbound notification of new escalations
     webhook_key: str = DEV_WEBHOOK_KEY
 
@@ -162,6 +169,10 @@ class Settings(BaseSettings):
     @property
     def sms_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _split(self.trusted_proxies)
 
     @property
     def origins(self) -> list[str]:
