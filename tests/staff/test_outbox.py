@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from secrets import token_urlsafe
 from typing import Any
 
 import httpx
@@ -152,9 +153,9 @@ def test_without_a_webhook_url_the_worker_ends_at_once(tmp_path):
 
 def test_production_refuses_a_plain_http_webhook(tmp_path):
     secrets: dict[str, Any] = {
-        "patient_token_hs256_keys": "p" * 40,
-        "staff_session_key": "s" * 40,
-        "webhook_key": "w" * 40,
+        "patient_token_hs256_keys": token_urlsafe(32),
+        "staff_session_key": token_urlsafe(32),
+        "webhook_key": token_urlsafe(32),
     }
     settings = settings_in(
         tmp_path,
