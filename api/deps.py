@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from api.context import AppContext
 from api.conversations import repository
 from api.conversations.models import Conversation
+from api.core.audit_log import record, request_context
 from api.errors import ApiError
 from api.escalations.events import EventHub
 from api.identity import verify_patient_token
@@ -89,8 +90,11 @@ def current_patient(
 PatientId = Annotated[str, Depends(current_patient)]
 
 
-def owned_conversation(conversation_id: str, db: DbSession, patient_id: PatientId) -> Conversation:
+def owned_conversation(conversation_id: str, request: Request, db: DbSession, patient_id: PatientId) -> Conversation:
     conversation = repository.get_conversation(db, conversation_id)
+    if conversation is not None and conversation.patient_id != patient_id:  # AUD-2, committed with the 404
+        actx = request_context(request, patient_id, "patient")
+        record(db, actx, "conversation.access", "conversation", conversation_id, "denied")
     if conversation is None or conversation.patient_id != patient_id:
         raise ApiError(404, "conversation not found")
     # End the read here: a patient message then waits seconds on the model, and must not hold

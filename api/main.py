@@ -112,6 +112,7 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
     )
     app.state.login_guard = LoginGuard(settings.login_rate_limit, settings.login_global_failure_limit)
     app.state.login_throttle_audit = ThrottleAudit()
+    app.state.unauthenticated_audit = ThrottleAudit()
     install_error_handlers(app)
     _include_routers(app)
     app.add_middleware(

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from api.conversations import repository
+from api.core.audit_log import RequestContext, record
 from api.core.transcript import TranscriptLine
 from api.errors import ApiError
 from api.settings import Settings
@@ -18,14 +19,16 @@ def start_conversation(session: Session, patient_id: str) -> str:
     return str(repository.create_conversation(session, patient_id).id)
 
 
-def conversation_for_sender(session: Session, sender: str, patient_id: str) -> str:
+def conversation_for_sender(session: Session, sender: str, patient_id: str, actx: RequestContext) -> str | None:
     """The Rasa REST channel's `sender` is the conversation id: created on first use for this
-    patient, refused (404, as if absent) when another patient owns it."""
+    patient. None when another patient owns it: the refusal is audited (AUD-2) and committed,
+    and the caller answers 404, as if it were absent."""
     conversation = repository.get_conversation(session, sender)
     if conversation is None:
         return str(repository.create_conversation(session, patient_id, sender).id)
     if conversation.patient_id != patient_id:
-        raise ApiError(404, "conversation not found")
+        record(session, actx, "conversation.access", "conversation", sender, "denied")
+        return None
     return str(conversation.id)
 
 

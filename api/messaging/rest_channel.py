@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, StrictStr, ValidationError
 
 from api.conversations.service import check_length, conversation_for_sender
+from api.core.audit_log import request_context
 from api.db import in_transaction
 from api.deps import Ctx, PatientId
 from api.errors import ApiError
@@ -49,7 +50,10 @@ async def rest_webhook(request: Request, ctx: Ctx, patient_id: PatientId) -> lis
     body = await _parse(request)
     check_length(ctx.settings, body.message)
     # Committed on its own, before the message: the message's transaction refers to it.
-    conversation_id = await in_transaction(ctx.sessions, conversation_for_sender, body.sender, patient_id)
+    actx = request_context(request, patient_id, "patient")
+    conversation_id = await in_transaction(ctx.sessions, conversation_for_sender, body.sender, patient_id, actx)
+    if conversation_id is None:  # someone else's (audited): the same 404 as none
+        raise ApiError(404, "conversation not found")
     result = await handle_patient_message(ctx, conversation_id, body.message)
     custom = {"triage": result.triage.dict(), "topic": result.topic, "escalation_id": result.escalation_id,
               "answered_by": result.answered_by}

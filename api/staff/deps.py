@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from api.core.audit_log import record, request_context
 from api.deps import AppSettings, DbSession
 from api.errors import ApiError
+from api.ratelimit import client_address
 from api.settings import Settings
 from api.staff import sessions
 from api.staff.sessions import StaffPrincipal
@@ -87,6 +88,14 @@ def deny(db: Session, request: Request, staff: StaffPrincipal | None, message: s
     return ApiError(403, message)
 
 
+def _unauthenticated(db: Session, request: Request, message: str) -> ApiError:
+    """A 401 on a staff route, audited (AUD-2) once per client address a minute and counted
+    otherwise: anyone can send these, so they must not become an audit flood (RES-5)."""
+    if request.app.state.unauthenticated_audit.should_record(client_address(request)):
+        record(db, request_context(request), "authn.failed", "route", _route_label(request), "denied")
+    return ApiError(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
 def _staff(
     request: Request,
     db: Session,
@@ -97,14 +106,10 @@ def _staff(
 ) -> StaffPrincipal:
     token = bearer.credentials if bearer else cookie
     if not token:
-        raise ApiError(401, "staff login required", headers={"WWW-Authenticate": "Bearer"})
+        raise _unauthenticated(db, request, "staff login required")
     staff = sessions.authenticate(db, settings, token, touch=touch)
     if staff is None:
-        raise ApiError(
-            401,
-            "session expired or invalid; please log in again",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise _unauthenticated(db, request, "session expired or invalid; please log in again")
     if bearer is None and request.method not in SAFE_METHODS:
         presented = request.headers.get(CSRF_HEADER)
         if not same_origin(request) or not sessions.csrf_valid(

@@ -68,12 +68,27 @@ def test_alg_none_is_401(client, settings):
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES[1:3])
-def test_someone_elses_conversation_is_404(client, settings, conversation, method, path, body):
+def test_someone_elses_conversation_is_404_and_audited(client, settings, conversation, method, path, body):
     response = _call(client, method, path, body, auth(settings, "patient-2"), cid=conversation)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+    assert _denials(client) == [("patient-2", "patient", conversation, "denied")]  # AUD-2
 
 
-def test_rest_sender_owned_by_someone_else_is_404(client, settings, conversation):
+def test_rest_sender_owned_by_someone_else_is_404_and_audited(client, settings, conversation):
     body = {"sender": conversation, "message": "hello"}
     assert client.post("/webhooks/rest/webhook", json=body, headers=auth(settings, "patient-2")).status_code == 404
+    assert _denials(client) == [("patient-2", "patient", conversation, "denied")]  # AUD-2
+
+
+def test_an_unknown_conversation_is_404_without_an_audit_row(client, patient):
+    assert client.get(f"/api/v1/conversations/{'z' * 32}/messages", headers=patient).status_code == 404
+    assert _denials(client) == []  # nothing was refused: there is nothing there
+
+
+def _denials(client) -> list[tuple]:
+    from api.core.audit_log import AuditEvent
+
+    with client.app.state.ctx.sessions() as session:
+        rows = session.query(AuditEvent).filter_by(action="conversation.access").all()
+        return [(r.actor_id, r.actor_role, r.object_id, r.outcome) for r in rows]

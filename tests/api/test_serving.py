@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 import uvicorn
 
-from api.audit.models import AuditEvent
+from api.core.audit_log import AuditEvent
 from api.main import create_app
 from api.serving import uvicorn_config
 from api.settings import Settings

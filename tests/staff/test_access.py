@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
 from tests.staff.conftest import audit_rows, login
 
@@ -174,3 +175,17 @@ def test_a_cross_site_login_is_refused_and_audited(client, ctx, nurse):
     )
     assert response.status_code == 403
     assert [r.outcome for r in audit_rows(ctx, action="staff.login")] == ["denied"]
+
+
+def test_staff_401s_are_audited_once_per_client_a_minute(client, ctx):
+    """AUD-2: unauthenticated calls are recorded; RES-5: counted, so they cannot flood the table."""
+    for _ in range(5):
+        assert client.get("/api/v1/escalations").status_code == 401
+    assert client.get("/api/v1/escalations", headers={"Authorization": "Bearer forged"}).status_code == 401
+    rows = audit_rows(ctx, action="authn.failed")
+    assert [(r.outcome, r.object_id, r.client_address) for r in rows] == [
+        ("denied", "GET /api/v1/escalations", "testclient")
+    ]
+    other = TestClient(client.app, client=("198.51.100.20", 40000))
+    assert other.get("/api/v1/audit-events").status_code == 401
+    assert len(audit_rows(ctx, action="authn.failed")) == 2
