@@ -45,6 +45,16 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     return "validation_error", "; ".join(parts)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path (RFC 9110: a 405 lists them in Allow)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(request.url.path):
+            methods |= set(route_methods)
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -53,7 +63,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
-        return error_response(request, exc.status_code, _CODES.get(exc.status_code, "error"), message, exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:  # Starlette's Allow names only the first route on the path
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        return error_response(request, exc.status_code, _CODES.get(exc.status_code, "error"), message, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

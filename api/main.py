@@ -7,15 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
+from api import openapi_contract
 from api.context import AppContext, Responder
 from api.db import make_engine, make_session_factory, migrate
 from api.errors import install_error_handlers
 from api.escalations.events import RedisEventHub
 from api.logging_config import configure_logging
 from api.messaging.spool import EscalationSpool
-from api.middleware import RequestMiddleware
+from api.middleware import JsonCORSMiddleware, RequestMiddleware
 from api.ratelimit import RateLimits
 from api.settings import Settings
 from api.staff.login_guard import LoginGuard, ThrottleAudit
@@ -115,8 +115,9 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
     app.state.unauthenticated_audit = ThrottleAudit()
     install_error_handlers(app)
     _include_routers(app)
+    openapi_contract.install(app)
     app.add_middleware(
-        CORSMiddleware,
+        JsonCORSMiddleware,
         allow_origins=settings.origins,
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],

@@ -11,7 +11,10 @@ import re
 import time
 import uuid
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logging_config import request_id_var
@@ -131,3 +134,17 @@ class RequestMiddleware:
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"x-request-id", request_id.encode()), (b"cache-control", b"no-store")]})
         await send({"type": "http.response.body", "body": body})
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette refuses a preflight from a foreign origin in plain text; ours is the JSON error
+    shape every other refusal has (ERR-1). The request id is not known yet at this layer."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        reason = response.body.decode(errors="replace")  # e.g. "Disallowed CORS origin"
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")}
+        return JSONResponse({"error": {"code": "cors_refused", "message": reason}, "request_id": None},
+                            status_code=response.status_code, headers=headers)
