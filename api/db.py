@@ -25,6 +25,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK_KEY = 0x4166746572  # "After": any fixed number no other advisory lock uses
+MAX_ID = 2**63 - 1  # the largest integer id SQLite and PostgreSQL store: bound id parameters by it
 
 
 def make_engine(url: str, synchronous: str = "FULL") -> sa.engine.Engine:

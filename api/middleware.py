@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.logging_config import request_id_var
 
 log = logging.getLogger("aftercare.access")
+errors_log = logging.getLogger("aftercare.errors")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Responses under these prefixes may carry PHI: never cached (HDR-1).
 _NO_STORE_PREFIXES = ("/api/", "/webhooks/", "/staff")
@@ -63,7 +64,7 @@ class RequestMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status = {"code": 500}
+        status: dict = {"code": 500}
         no_store = scope["path"].startswith(_NO_STORE_PREFIXES)
         csp = self.unframed_csp if scope["path"].startswith(_NEVER_FRAMED_PREFIXES) else self.csp
 
@@ -97,6 +98,7 @@ class RequestMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+                status["started"] = True
                 extra = [
                     (b"x-request-id", request_id.encode()),
                     (b"x-content-type-options", b"nosniff"),
@@ -113,6 +115,13 @@ class RequestMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_with_headers)
+        except Exception as error:
+            # Here, not in an exception handler: Starlette runs those outside every middleware,
+            # where the 500 would lose these headers and the log line its request id (ERR-1).
+            errors_log.error("unhandled error", extra={"error_type": type(error).__name__})
+            if status.get("started"):
+                raise  # part of the response is out: nothing better to send
+            await _internal_error(send_with_headers, request_id)
         finally:
             route = scope.get("route")
             log.info(
@@ -134,6 +143,14 @@ class RequestMiddleware:
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"x-request-id", request_id.encode()), (b"cache-control", b"no-store")]})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _internal_error(send: Send, request_id: str) -> None:
+    body = json.dumps({"error": {"code": "internal_error", "message": "something went wrong; the team has been told"},
+                       "request_id": request_id}).encode()
+    await send({"type": "http.response.start", "status": 500,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class JsonCORSMiddleware(CORSMiddleware):

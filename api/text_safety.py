@@ -25,6 +25,12 @@ def unstorable(text: str) -> bool:
     return _UNSTORABLE.search(text) is not None
 
 
+def storable(text: str) -> str:
+    """Each NUL or unpaired surrogate becomes U+FFFD. A patient's message is never refused for
+    one broken character: "fever 39" followed by half an emoji must still be triaged (RES-3)."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def is_plain_identifier(text: str) -> bool:
     """No control, format (bidi included), surrogate or unassigned characters: fit for an id."""
     return not any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text)

@@ -14,7 +14,9 @@ from api.audit import repository, service
 from api.audit.schemas import FIELDS, AuditPage
 from api.core.audit_log import request_context
 from api.core.time import as_utc
+from api.db import MAX_ID
 from api.deps import DbSession
+from api.errors import ApiError
 from api.staff.deps import AdminStaff
 
 router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
@@ -36,11 +38,18 @@ def audit_filter(
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[dt.datetime | None, Query(description="Inclusive, ISO 8601")] = None,
     until: Annotated[dt.datetime | None, Query(description="Exclusive, ISO 8601")] = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> repository.AuditFilter:
     return repository.AuditFilter(
-        actor, action, object_type, object_id, as_utc(since), as_utc(until), before_id
+        actor, action, object_type, object_id, _query_time(since), _query_time(until), before_id
     )
+
+
+def _query_time(value: dt.datetime | None) -> dt.datetime | None:
+    try:
+        return as_utc(value)
+    except OverflowError:  # e.g. 9999-12-31T23:59-23:59 is past the calendar's end in UTC (RES-3)
+        raise ApiError(422, "since/until is outside the range of dates in UTC") from None
 
 
 Filter = Annotated[repository.AuditFilter, Depends(audit_filter)]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from api.conversations import service
 from api.conversations.schemas import ConversationCreated, Transcript
+from api.db import MAX_ID
 from api.deps import DbSession, OwnedConversation, PatientId
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["patient"])
@@ -22,7 +23,7 @@ def get_transcript(
     db: DbSession,
     conversation: OwnedConversation,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Transcript:
     """The conversation so far, oldest first, `limit` lines after `after_id`."""
     lines = service.transcript(db, conversation.id, limit, after_id)

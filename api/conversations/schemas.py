@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, StrictStr, validator
 
 from api.core.transcript import TranscriptLine, TriageLevel
+from api.text_safety import storable
 from bot.content.sources import source_links
 
 AnsweredBy = Literal["assistant", "safety_net", "failsafe"]
@@ -17,7 +18,7 @@ class NewMessage(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("text must not be empty")
-        return value
+        return storable(value)  # NUL and half an emoji cannot be stored; the message still counts
 
 
 class ConversationCreated(BaseModel):

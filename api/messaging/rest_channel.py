@@ -18,6 +18,7 @@ from api.db import in_transaction
 from api.deps import Ctx, PatientId
 from api.errors import ApiError
 from api.messaging.service import handle_patient_message
+from api.text_safety import storable
 
 router = APIRouter(tags=["rasa-compatible"])
 _SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -33,7 +34,7 @@ async def _parse(request: Request) -> RestMessage:
     try:
         payload: Any = json.loads(await request.body())
         body = RestMessage.parse_obj(payload)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RES-3: bad UTF-8, deep nesting
         raise ApiError(400, "the request body is not valid JSON", "invalid_json") from None
     except ValidationError as error:
         fields = ", ".join(str(e["loc"][0]) for e in error.errors())
@@ -42,6 +43,7 @@ async def _parse(request: Request) -> RestMessage:
         raise ApiError(422, "sender must be 1-64 letters, digits or _.:-")
     if not body.message.strip():
         raise ApiError(422, "message must not be empty")
+    body.message = storable(body.message)
     return body
 
 

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.context import AppContext
@@ -137,15 +136,65 @@ def _persist_or_spool(ctx: AppContext, conversation_id: str, text: str, answer: 
         if ctx.spool.pending():
             ctx.spool.replay(ctx.sessions, notify_webhook=bool(ctx.settings.webhook_url))
         return _persist(ctx, conversation_id, text, answer)
-    except SQLAlchemyError as error:
+    except Exception as error:  # database, driver (e.g. a value it cannot store), anything: spool (RES-3)
         log.error("database write failed", exc_info=error, extra={"error_type": type(error).__name__})
-        tier = _escalation_tier(answer)
-        if tier:
-            ctx.spool.save(conversation_id, text, tier, answer.signs)
+        _spool(ctx, conversation_id, text, _escalation_tier(answer), answer.signs)
         return None
 
 
+def _spool(ctx: AppContext, conversation_id: str, text: str, tier: str | None, signs: list[str]) -> None:
+    if not tier:
+        return
+    try:
+        ctx.spool.save(conversation_id, text, tier, signs)
+    except Exception as error:  # the reply still goes out; this line is what an operator must see
+        log.critical(
+            "escalation could not be stored or spooled", exc_info=error, extra={"error_type": type(error).__name__}
+        )
+
+
 async def handle_patient_message(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
+    """Never raises: whatever fails below the reply, the patient gets a safe reply with the
+    clinic's number, and a possible warning sign is escalated or spooled (rule 3, RES-3)."""
+    try:
+        return await _handle(ctx, conversation_id, text)
+    except Exception as error:
+        log.error(
+            "patient message failed; last-resort reply", exc_info=error, extra={"error_type": type(error).__name__}
+        )
+        return await off_loop(_last_resort, ctx, conversation_id, text)
+
+
+def _last_resort(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
+    try:
+        detection = ctx.detector.detect(text)
+        tier, signs = detection.tier, list(detection.signs)
+    except Exception:  # cannot tell: treat it as a warning sign (over-triage is acceptable)
+        tier, signs = Tier.CALL_PROVIDER, []
+    _spool(ctx, conversation_id, text, tier.value if tier is not Tier.NONE else None, signs)
+    try:
+        replies = [_fixed_reply(ctx, tier.value if tier is not Tier.NONE else "fallback_apology", tier, signs)]
+    except Exception:  # even the content failed: plain words and the numbers
+        clinic = ctx.clinic
+        replies = [
+            Reply(
+                text=f"Sorry, I can't answer right now. Please call {clinic.clinic_name} on "
+                f"{clinic.phone_now()}. In an emergency, call {clinic.emergency_number}.",
+                kind="apology",
+                phone=clinic.phone_now(),
+            )
+        ]
+    return MessageResult(
+        conversation_id=conversation_id,
+        replies=replies,
+        triage=Triage(level=tier.value, signs=signs),
+        topic=None,
+        escalation_id=None,
+        answered_by="failsafe",
+    )
+
+
+async def _handle(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
     detection = ctx.detector.detect(text)
     async with ctx.locks.hold(conversation_id):  # this turn commits before the next one starts
         answer = await _ask_assistant(ctx, conversation_id, text, detection)
