@@ -7,11 +7,13 @@ that does not exist and for one that belongs to someone else (ID-3), so ids leak
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
@@ -24,6 +26,8 @@ from api.escalations.events import EventHub
 from api.identity import verify_patient_token
 from api.ratelimit import check_rate
 from api.settings import Settings
+
+log = logging.getLogger("aftercare.deps")
 
 # A refusal is an outcome, not a failure: what the request recorded on its way to it (the
 # audit row of a denied action, a failed login, a refused transition) is committed with it.
@@ -90,8 +94,17 @@ def current_patient(
 PatientId = Annotated[str, Depends(current_patient)]
 
 
-def owned_conversation(conversation_id: str, request: Request, db: DbSession, patient_id: PatientId) -> Conversation:
-    conversation = repository.get_conversation(db, conversation_id)
+def owned_conversation(
+    conversation_id: str, request: Request, db: DbSession, settings: AppSettings, patient_id: PatientId
+) -> Conversation:
+    try:
+        conversation = repository.get_conversation(db, conversation_id)
+    except SQLAlchemyError as error:  # ownership cannot be checked: no reply, but the number (RES-3)
+        log.error("conversation lookup failed", exc_info=error, extra={"error_type": type(error).__name__})
+        db.rollback()
+        clinic = settings.clinic
+        raise ApiError(503, f"Sorry, I can't answer right now. Please call {clinic.clinic_name} on "
+                            f"{clinic.phone_now()}. In an emergency, call {clinic.emergency_number}.") from None
     if conversation is not None and conversation.patient_id != patient_id:  # AUD-2, committed with the 404
         actx = request_context(request, patient_id, "patient")
         record(db, actx, "conversation.access", "conversation", conversation_id, "denied")

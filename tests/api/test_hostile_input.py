@@ -141,6 +141,23 @@ def test_when_even_the_spool_fails_the_patient_still_gets_the_number(failsafe_cl
     _assert_safe_reply(failsafe_client, response.json())
 
 
+def test_a_database_outage_before_the_message_is_read_still_gives_the_number(failsafe_client, settings, monkeypatch):
+    """Ownership cannot be checked without the database: no reply is safe to give, but the
+    patient is told whom to call (503 with the clinic's number, never a bare 500)."""
+    from api.conversations import repository
+
+    def down(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT", {}, Exception("database is down"))
+
+    headers = auth(settings)
+    cid = _conversation(failsafe_client, headers)
+    monkeypatch.setattr(repository, "get_conversation", down)
+    response = failsafe_client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "I have a fever of 39"},
+                                    headers=headers)
+    assert response.status_code == 503
+    assert failsafe_client.app.state.ctx.clinic.phone_now() in response.json()["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
