@@ -5,6 +5,7 @@ no UPDATE, DELETE or TRUNCATE privilege, so even a compromised service cannot re
 The owner runs `aftercare migrate --grant-to <serving role>` after every upgrade; the service
 then starts as the serving role (its start-up migration finds the schema at head and does nothing).
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 No Swagger UI or ReDoc: both load their scripts from a CDN, which the CSP (script-src 'self')
 blocks, and shipping their bundles is not worth it for a JSON document any OpenAPI tool reads.
 """
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request

@@ -64,7 +64,7 @@ class RequestMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status: dict = {"code": 500}
+        status: dict[str, object] = {"code": 500}
         no_store = scope["path"].startswith(_NO_STORE_PREFIXES)
         csp = self.unframed_csp if scope["path"].startswith(_NEVER_FRAMED_PREFIXES) else self.csp
 
@@ -118,7 +118,7 @@ class RequestMiddleware:
         except Exception as error:
             # Here, not in an exception handler: Starlette runs those outside every middleware,
             # where the 500 would lose these headers and the log line its request id (ERR-1).
-            errors_log.error("unhandled error", extra={"error_type": type(error).__name__})
+            errors_log.error("unhandled error", exc_info=error, extra={"error_type": type(error).__name__})
             if status.get("started"):
                 raise  # part of the response is out: nothing better to send
             await _internal_error(send_with_headers, request_id)
@@ -161,7 +161,7 @@ class JsonCORSMiddleware(CORSMiddleware):
         response = super().preflight_response(request_headers)
         if response.status_code < 400:
             return response
-        reason = response.body.decode(errors="replace")  # e.g. "Disallowed CORS origin"
+        reason = bytes(response.body).decode(errors="replace")  # e.g. "Disallowed CORS origin"
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")}
         return JSONResponse({"error": {"code": "cors_refused", "message": reason}, "request_id": None},
                             status_code=response.status_code, headers=headers)

@@ -3,6 +3,7 @@
 FastAPI on pydantic v1 writes `str | None` as a plain string, leaves out the 400 every JSON body
 can get, and gives errors no shape. This fills those in once, when the document is built.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -6,12 +6,14 @@ a request head that trickles in; and X-Forwarded-For is believed from 127.0.0.1,
 on the host could claim any address. Here: h11 with a bounded head, a deadline for the head,
 a short keep-alive, and proxy headers honoured only from AFTERCARE_TRUSTED_PROXIES.
 """
+
 from __future__ import annotations
 
 import asyncio
 
 import h11
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from api.settings import Settings
@@ -39,7 +41,9 @@ class BoundedH11Protocol(H11Protocol):
         self._arm_head_deadline()
         unbounded_next_event = self.conn.next_event
 
-        def next_event():  # uvicorn answers h11's RemoteProtocolError with a 400 and closes
+        def next_event() -> (
+            h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]
+        ):  # uvicorn answers h11's RemoteProtocolError with a 400 and closes
             event = unbounded_next_event()
             if isinstance(event, h11.Request) and (
                 _head_size(event) > MAX_HEAD_BYTES or len(event.headers) > MAX_HEADERS
@@ -47,7 +51,7 @@ class BoundedH11Protocol(H11Protocol):
                 raise h11.RemoteProtocolError("request head too large", error_status_hint=431)
             return event
 
-        self.conn.next_event = next_event
+        self.conn.next_event = next_event  # type: ignore[method-assign]  # one connection's parser
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -68,8 +72,9 @@ class BoundedH11Protocol(H11Protocol):
         self._head_deadline = self.loop.call_later(self.head_timeout, self._head_timed_out)
 
     def _disarm_head_deadline(self) -> None:
-        if getattr(self, "_head_deadline", None) is not None:
-            self._head_deadline.cancel()
+        deadline: asyncio.TimerHandle | None = getattr(self, "_head_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
             self._head_deadline = None
 
     def _head_timed_out(self) -> None:
@@ -78,7 +83,7 @@ class BoundedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def uvicorn_config(app, settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> uvicorn.Config:
+def uvicorn_config(app: ASGIApp, settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> uvicorn.Config:
     """host and port only name the server in its logs: `aftercare serve` binds the socket itself."""
     protocol = type("ServiceH11Protocol", (BoundedH11Protocol,), {"head_timeout": settings.header_timeout_seconds})
     proxies = settings.trusted_proxy_list

@@ -4,6 +4,7 @@ Bidirectional controls make text display in another order than it was written: a
 "fever 39" can show reversed. Staff views show them as visible code points instead. Unpaired
 surrogates and NUL cannot be stored at all (UTF-8 and PostgreSQL text refuse them).
 """
+
 from __future__ import annotations
 
 import re

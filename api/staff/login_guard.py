@@ -9,6 +9,7 @@
 - Refused attempts are counted, not audited one row each: at most one audit row per client
   address per minute (`ThrottleAudit`), with the count in the log when that minute closes.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
@@ -37,10 +38,10 @@ class LoginGuard:
     def retry_after(self, account: str, client: str) -> int | None:
         """Seconds to wait before this client may try this account again, or None to go ahead.
         Consumes nothing: only a failure counts (`failed`)."""
-        waits = [self._wait(limit, "pair", account, client) for limit in self._pair_limits]
+        checks = [self._wait(limit, "pair", account, client) for limit in self._pair_limits]
         if (account, client) not in self._known_good:
-            waits += [self._wait(limit, "global") for limit in self._global_limits]
-        waits = [w for w in waits if w is not None]
+            checks += [self._wait(limit, "global") for limit in self._global_limits]
+        waits = [w for w in checks if w is not None]
         return max(waits) if waits else None
 
     def failed(self, account: str, client: str) -> None:
@@ -56,7 +57,7 @@ class LoginGuard:
             while len(self._known_good) > _KNOWN_GOOD_MAX:
                 self._known_good.popitem(last=False)
 
-    def _wait(self, limit, *identifiers: str) -> int | None:
+    def _wait(self, limit: RateLimitItem, *identifiers: str) -> int | None:
         if self._limiter.test(limit, *identifiers):
             return None
         reset, _remaining = self._limiter.get_window_stats(limit, *identifiers)

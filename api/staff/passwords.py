@@ -50,7 +50,8 @@ def weakness(password: str, email: str = "") -> str | None:
     """Why a guesser would find this password early, or None. Length is checked separately."""
     lowered = password.lower()
     unit = _smallest_repeated_unit(lowered)
-    core = _DECORATION.match(lowered).group(1)
+    decorated = _DECORATION.match(lowered)
+    core = decorated.group(1) if decorated else lowered
     common = common_passwords()
     if len(set(lowered)) <= 2 or (unit != lowered and len(unit) <= 4):
         return "it repeats a short pattern"

@@ -4,6 +4,7 @@ SQLite: REPLACE / INSERT OR REPLACE must not swap a stored row. PostgreSQL (real
 AFTERCARE_TEST_POSTGRES_URL): TRUNCATE is refused by a trigger, and the serving role that
 `aftercare migrate --grant-to` sets up has no UPDATE, DELETE or TRUNCATE privilege at all.
 """
+
 from __future__ import annotations
 
 import os
@@ -105,8 +106,9 @@ def test_postgres_serving_role_can_only_append_to_history(pg_roles):
     with make_client(settings) as client:  # start-up migration is a no-op at head
         headers = auth(settings)
         cid = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
-        reply = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "I have a fever of 39"},
-                            headers=headers)
+        reply = client.post(
+            f"/api/v1/conversations/{cid}/messages", json={"text": "I have a fever of 39"}, headers=headers
+        )
     assert reply.status_code == 200 and reply.json()["escalation_id"]
     engine = make_engine(pg_roles["serving"])
     for table in ROWS:

@@ -1,6 +1,7 @@
 """The API contract says what the service does, and the service does what it says (ERR-1):
 offsets on timestamps, nullable fields marked, the 400 documented, JSON for refused CORS
 preflights, and 405s that list the allowed methods."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,8 +40,9 @@ def test_the_400_for_a_broken_body_is_documented_and_has_the_error_shape(failsaf
     document = failsafe_client.get("/openapi.json").json()
     for path in ("/api/v1/conversations/{conversation_id}/messages", "/webhooks/rest/webhook"):
         assert "400" in document["paths"][path]["post"]["responses"]
-    assert document["paths"]["/webhooks/rest/webhook"]["post"]["responses"]["422"]["content"][
-        "application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert document["paths"]["/webhooks/rest/webhook"]["post"]["responses"]["422"]["content"]["application/json"][
+        "schema"
+    ] == {"$ref": "#/components/schemas/Error"}
     response = failsafe_client.post("/webhooks/rest/webhook", content=b"{not json", headers=auth(settings))
     assert response.status_code == 400 and set(response.json()) == {"error", "request_id"}
 

@@ -2,6 +2,7 @@
 and still triaged, numbers and dates out of range and broken bodies get a JSON 4xx, and whatever
 fails below the reply still gets the safe reply with the clinic's number. A 500 that does
 happen carries the security headers and its request id (ERR-1, HDR-1)."""
+
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from api.escalations.models import Escalation
 from api.settings import Settings
@@ -97,8 +99,9 @@ def test_any_failure_while_storing_still_answers_and_spools(failsafe_client, set
     headers = auth(settings)
     cid = _conversation(failsafe_client, headers)
     monkeypatch.setattr(service, "_persist", driver_refuses)
-    response = failsafe_client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "I have a fever of 39"},
-                                    headers=headers)
+    response = failsafe_client.post(
+        f"/api/v1/conversations/{cid}/messages", json={"text": "I have a fever of 39"}, headers=headers
+    )
     assert response.status_code == 200
     _assert_safe_reply(failsafe_client, response.json())
     [spooled] = [json.loads(line) for line in settings.spool_path.read_text().splitlines()]
@@ -118,8 +121,9 @@ def test_a_crash_anywhere_below_the_reply_still_gets_the_number_and_a_spooled_es
             raise RuntimeError("detector crashed")
 
     monkeypatch.setattr(ctx, "detector", BrokenDetector())
-    response = failsafe_client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "something is wrong"},
-                                    headers=headers)
+    response = failsafe_client.post(
+        f"/api/v1/conversations/{cid}/messages", json={"text": "something is wrong"}, headers=headers
+    )
     assert response.status_code == 200
     _assert_safe_reply(failsafe_client, response.json())
     assert json.loads(settings.spool_path.read_text())["tier"] == "call_provider"
@@ -135,8 +139,9 @@ def test_when_even_the_spool_fails_the_patient_still_gets_the_number(failsafe_cl
     cid = _conversation(failsafe_client, headers)
     monkeypatch.setattr(service, "_persist", down)
     monkeypatch.setattr(failsafe_client.app.state.ctx.spool, "save", down)
-    response = failsafe_client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "I have a fever of 39"},
-                                    headers=headers)
+    response = failsafe_client.post(
+        f"/api/v1/conversations/{cid}/messages", json={"text": "I have a fever of 39"}, headers=headers
+    )
     assert response.status_code == 200
     _assert_safe_reply(failsafe_client, response.json())
 
@@ -152,8 +157,9 @@ def test_a_database_outage_before_the_message_is_read_still_gives_the_number(fai
     headers = auth(settings)
     cid = _conversation(failsafe_client, headers)
     monkeypatch.setattr(repository, "get_conversation", down)
-    response = failsafe_client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "I have a fever of 39"},
-                                    headers=headers)
+    response = failsafe_client.post(
+        f"/api/v1/conversations/{cid}/messages", json={"text": "I have a fever of 39"}, headers=headers
+    )
     assert response.status_code == 503
     assert failsafe_client.app.state.ctx.clinic.phone_now() in response.json()["error"]["message"]
 
@@ -191,7 +197,9 @@ def test_a_500_carries_the_security_headers_and_its_request_id(settings, capfd):
         raise RuntimeError("a bug")
 
     with make_client(settings, None) as client:  # made here so its log handler writes to capfd
-        client.app.add_api_route("/api/v1/test-only-boom", boom)
+        app = client.app
+        assert isinstance(app, FastAPI)
+        app.add_api_route("/api/v1/test-only-boom", boom)
         response = client.get("/api/v1/test-only-boom", headers={"X-Request-ID": "req-boom-12345"})
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error" and response.json()["request_id"] == "req-boom-12345"

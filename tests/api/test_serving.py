@@ -1,5 +1,6 @@
 """`aftercare serve`'s server settings, on a real uvicorn server over real sockets
 (RES-4: bounded heads, slow heads and bodies; NET-1: proxy headers only from trusted proxies)."""
+
 from __future__ import annotations
 
 import socket
@@ -89,13 +90,17 @@ def test_a_body_that_never_arrives_gets_408(make_settings):
     """RES-4: a slow body is given up on with a JSON 408."""
     head = b"POST /api/v1/staff/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
     with serving(make_settings(body_timeout_seconds=0.5)) as (port, _app):
-        answer = _exchange(port, head + b"Content-Length: 100\r\nConnection: close\r\n\r\n{\"email\":")
+        answer = _exchange(port, head + b'Content-Length: 100\r\nConnection: close\r\n\r\n{"email":')
     assert answer.startswith(b"HTTP/1.1 408") and b'"request_timeout"' in answer
 
 
 def _login_address(port: int, app, forwarded_for: str) -> str:
-    httpx.post(f"http://127.0.0.1:{port}/api/v1/staff/session", headers={"X-Forwarded-For": forwarded_for},
-               json={"email": "someone@clinic.test", "password": "x" * 12}, timeout=WAIT)
+    httpx.post(
+        f"http://127.0.0.1:{port}/api/v1/staff/session",
+        headers={"X-Forwarded-For": forwarded_for},
+        json={"email": "someone@clinic.test", "password": "x" * 12},
+        timeout=WAIT,
+    )
     with app.state.ctx.sessions() as session:
         return session.execute(sa.select(AuditEvent.client_address)).scalar_one()
 

@@ -1,4 +1,5 @@
 """Production refuses to start with weak keys or open origins (KEY-1)."""
+
 from __future__ import annotations
 
 import secrets

@@ -7,6 +7,7 @@ serving role has no TRUNCATE privilege either, see api/db_roles.py).
 
 Revision ID: 0004
 """
+
 from alembic import op
 
 revision = "0004"
