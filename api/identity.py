@@ -10,9 +10,9 @@ import time
 
 import jwt
 
+from api.core.text import is_plain_identifier
 from api.errors import ApiError
 from api.settings import Settings
-from api.text_safety import is_plain_identifier
 
 LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]

@@ -4,8 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictStr, validator
 
+from api.core.text import storable
 from api.core.transcript import TranscriptLine, TriageLevel
-from api.text_safety import storable
 from bot.content.sources import source_links
 
 AnsweredBy = Literal["assistant", "safety_net", "failsafe"]

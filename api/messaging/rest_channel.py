@@ -14,11 +14,11 @@ from pydantic import BaseModel, StrictStr, ValidationError
 
 from api.conversations.service import check_length, conversation_for_sender
 from api.core.audit_log import request_context
+from api.core.text import storable
 from api.db import in_transaction
 from api.deps import Ctx, PatientId
 from api.errors import ApiError
 from api.messaging.service import handle_patient_message
-from api.text_safety import storable
 
 router = APIRouter(tags=["rasa-compatible"])
 _SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")

@@ -16,11 +16,11 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from api.core.text import neutralise_bidi
 from api.core.time import as_utc, utcnow
 from api.settings import Settings
 from api.staff.deps import SESSION_COOKIE, deny, optional_staff
 from api.staff.sessions import StaffPrincipal, csrf_token, ends_at
-from api.text_safety import neutralise_bidi
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
