@@ -5,13 +5,13 @@ SQLite: `REPLACE` / `INSERT OR REPLACE` deletes the clashing row without firing 
 PostgreSQL: TRUNCATE fires no row trigger; a statement trigger refuses it (defence in depth: the
 serving role has no TRUNCATE privilege either, see api/db_roles.py).
 
-Revision ID: 0004
+Revision ID: 0016_append_only
 """
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0016_append_only"
+down_revision = "0015_checkins"
 
 APPEND_ONLY = ("messages", "audit_events")
 
