@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from api.core.text import neutralise_bidi
@@ -34,6 +35,8 @@ PageStaff = Annotated[StaffPrincipal | None, Depends(optional_staff)]
 
 
 def _neutralised(value: object) -> object:
+    if isinstance(value, Markup):  # server-built HTML (a chart): keep it markup, bidi-neutral too
+        return Markup(neutralise_bidi(str(value)))  # noqa: S704 (the replacements hold no markup)
     return neutralise_bidi(value) if isinstance(value, str) else value
 
 

@@ -59,8 +59,9 @@ def weakness(password: str, email: str = "") -> str | None:
         return "it is a keyboard or alphabet sequence"
     if lowered in common or unit in common or (len(core) >= 4 and (core in common or _is_sequence(core))):
         return "it is (or is built on) one of the most common passwords"
-    local_part = email.split("@")[0].lower()
-    if len(local_part) >= 3 and local_part in lowered:
+    # Names in the address (nora.nurse@...): a word of 4+ letters from it inside the password.
+    names = [part for part in re.split(r"[^a-z0-9]+", email.split("@")[0].lower()) if len(part) >= 4]
+    if any(name in lowered for name in names):
         return "it contains the e-mail address"
     return None
 
