@@ -26,7 +26,7 @@ from api.settings import Settings
 from api.staff.accounts import create_staff
 
 PATIENT = "fuzz-patient"
-ADMIN_EMAIL, ADMIN_PASSWORD = "admin.fuzz@clinic.test", "a long admin passphrase"
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin.fuzz@clinic.test", "a long sturdy passphrase"  # no name from the address (PW-1)
 FUZZ = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
