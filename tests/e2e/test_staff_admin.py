@@ -34,7 +34,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN, NURSE, PASSWORD = "ada.e2e@clinic.test", "nora.e2e@clinic.test", "a long staff passphrase"
-NEW_EMAIL, NEW_PASSWORD = "nina.e2e@clinic.test", "nina's own long passphrase"
+NEW_EMAIL, NEW_PASSWORD = "nina.e2e@clinic.test", "her own long passphrase"  # no name from the address (PW-1)
 
 
 @pytest.fixture(scope="module")

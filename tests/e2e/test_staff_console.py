@@ -34,7 +34,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "aftercare.tar.gz"
-EMAIL, PASSWORD = "nurse.e2e@clinic.test", "a long nurse passphrase"
+EMAIL, PASSWORD = "nurse.e2e@clinic.test", "a long ward passphrase"  # no name from the address (PW-1)
 PATIENT = "demo-patient-0042"
 WARNING = "I have a fever of 39 and the biopsy site is bleeding through the dressing"
 
