@@ -110,7 +110,9 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
     app.state.rate_limits = RateLimits(
         settings.patient_rate_limit, settings.client_rate_limit, settings.login_rate_limit, settings.redis_url
     )
-    app.state.login_guard = LoginGuard(settings.login_rate_limit, settings.login_global_failure_limit)
+    app.state.login_guard = LoginGuard(
+        settings.login_rate_limit, settings.login_global_failure_limit, redis_url=settings.redis_url
+    )
     app.state.login_throttle_audit = ThrottleAudit()
     app.state.unauthenticated_audit = ThrottleAudit()
     install_error_handlers(app)

@@ -19,17 +19,18 @@ import time
 from collections import OrderedDict
 
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+
+from api.ratelimit import Windows
 
 log = logging.getLogger("aftercare.login")
 _KNOWN_GOOD_MAX = 10_000  # remembered (account, client) pairs; the oldest are forgotten first
 
 
 class LoginGuard:
-    def __init__(self, per_account_client: str, global_failures: str) -> None:
-        self._storage = MemoryStorage()  # the limiter keeps only a weak reference to it
-        self._limiter = MovingWindowRateLimiter(self._storage)
+    def __init__(self, per_account_client: str, global_failures: str, redis_url: str = "") -> None:
+        # Shared through Redis when configured, so every worker and replica counts one budget;
+        # the owners' known-good clients are remembered per process.
+        self._limiter = Windows(redis_url)
         self._pair_limits = parse_many(per_account_client)
         self._global_limits = parse_many(global_failures)
         self._known_good: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -60,7 +61,7 @@ class LoginGuard:
     def _wait(self, limit: RateLimitItem, *identifiers: str) -> int | None:
         if self._limiter.test(limit, *identifiers):
             return None
-        reset, _remaining = self._limiter.get_window_stats(limit, *identifiers)
+        reset, _remaining = self._limiter.window_stats(limit, *identifiers)
         return max(1, math.ceil(reset - time.time()))
 
 
