@@ -1,4 +1,5 @@
 """What every action needs: the clinic, its content, and the reply payload shape."""
+
 from __future__ import annotations
 
 import abc

@@ -45,8 +45,14 @@ class ActionTriageWarningSign(ClinicAction):
         tier = Tier.CALL_PROVIDER if detection.tier is Tier.NONE else detection.tier
         signs = detection.signs
         reply = content.reply(tier.value, clinic, signs=describe_signs(signs))
-        send(dispatcher, reply, kind="triage", tier=tier.value, signs=signs,
-             detected_by="detector" if detection.signs else "model")
+        send(
+            dispatcher,
+            reply,
+            kind="triage",
+            tier=tier.value,
+            signs=signs,
+            detected_by="detector" if detection.signs else "model",
+        )
         events = [SlotSet("warning_signs", signs), SlotSet("triage_tier", tier.value)]
         if detection.needs_temperature and tier is not Tier.EMERGENCY:  # never a question after 911
             send(dispatcher, content.reply("ask_temperature", clinic), kind="follow_up", tier=tier.value)

@@ -1,5 +1,6 @@
 """`aftercare serve`, `patient-token`, and the staff account verbs: `create-staff`, `list-staff`,
 `disable-staff`, `enable-staff`, `set-role`, `reset-password`."""
+
 from __future__ import annotations
 
 import argparse
@@ -90,10 +91,13 @@ def _serve(args: argparse.Namespace) -> None:
         sys.exit(2)
     sock = bind(args.host, args.port)
     if not settings.model_path.exists():
-        print(f"warning: no model at {settings.model_path}; run `aftercare train` (serving fail-safe replies)",
-              file=sys.stderr)
-    print(f"serving on http://{args.host}:{args.port}: demo portal /demo/portal, staff console /staff/",
-          file=sys.stderr)
+        print(
+            f"warning: no model at {settings.model_path}; run `aftercare train` (serving fail-safe replies)",
+            file=sys.stderr,
+        )
+    print(
+        f"serving on http://{args.host}:{args.port}: demo portal /demo/portal, staff console /staff/", file=sys.stderr
+    )
     if args.workers == 1:
         _run_worker([sock])
         return
@@ -165,32 +169,45 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("serve", help="serve the API, widget and staff console", formatter_class=formatter)
     p.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (0.0.0.0 for every interface)")
     p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="TCP port to listen on, 1-65535")
-    p.add_argument("--workers", type=worker_count, default=1,
-                   help="server processes, each with its own model; more than 1 needs PostgreSQL and Redis")
+    p.add_argument(
+        "--workers",
+        type=worker_count,
+        default=1,
+        help="server processes, each with its own model; more than 1 needs PostgreSQL and Redis",
+    )
     p.set_defaults(func=_serve)
 
     p = sub.add_parser(
         "migrate", help="apply database migrations (run as the database owner role)", formatter_class=formatter
     )
-    p.add_argument("--grant-to", metavar="ROLE",
-                   help="PostgreSQL: then grant this serving role what the service needs, and no more")
+    p.add_argument(
+        "--grant-to",
+        metavar="ROLE",
+        help="PostgreSQL: then grant this serving role what the service needs, and no more",
+    )
     p.set_defaults(func=_migrate)
 
     p = sub.add_parser(
         "patient-token", help="print a development patient token (local dev key)", formatter_class=formatter
     )
     p.add_argument("patient_id", help="the patient id the token is for (its subject)")
-    p.add_argument("--minutes", type=int, default=15, choices=range(1, 16), metavar="1-15",
-                   help="how long the token stays valid")
+    p.add_argument(
+        "--minutes", type=int, default=15, choices=range(1, 16), metavar="1-15", help="how long the token stays valid"
+    )
     p.set_defaults(func=_patient_token)
 
     p = sub.add_parser("create-staff", help="create a staff account", formatter_class=formatter)
     p.add_argument("--email", required=True, help="the login e-mail address (required)")
     p.add_argument("--name", required=True, help="the name colleagues see on the dashboard (required)")
-    p.add_argument("--role", required=True, choices=["nurse", "admin"],
-                   help="nurse works the queue; admin also reads the audit trail (required)")
-    p.add_argument("--password-stdin", action="store_true",
-                   help="read the password (12+ characters) from standard input; required")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=["nurse", "admin"],
+        help="nurse works the queue; admin also reads the audit trail (required)",
+    )
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password (12+ characters) from standard input; required"
+    )
     p.set_defaults(func=_create_staff)
 
     p = sub.add_parser(
@@ -202,9 +219,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("list-staff", help="list staff accounts, one line each", formatter_class=formatter)
     p.set_defaults(func=_list_staff)
 
-    p = sub.add_parser(
-        "enable-staff", help="re-enable a disabled staff account", formatter_class=formatter
-    )
+    p = sub.add_parser("enable-staff", help="re-enable a disabled staff account", formatter_class=formatter)
     p.add_argument("--email", required=True, help="the account's login e-mail address (required)")
     p.set_defaults(func=_enable_staff)
 

@@ -3,6 +3,7 @@
 Routes do not take the whole context: they ask api.deps for the part they need (the database
 session, the settings, the event hub). Only the patient-message service uses most of it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,9 +24,7 @@ from bot.triage import Detection, Detector
 class Responder(Protocol):
     """What the service needs of bot.assistant.runtime.Assistant (tests may bring a stand-in)."""
 
-    async def respond(
-        self, conversation_id: str, text: str, detection: Detection | None = None
-    ) -> AssistantReply: ...
+    async def respond(self, conversation_id: str, text: str, detection: Detection | None = None) -> AssistantReply: ...
 
 
 @dataclass

@@ -1,4 +1,5 @@
 """Database engine, sessions and migrations (SQLite by default, PostgreSQL by URL)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -47,9 +48,7 @@ def _sqlite_engine(url: str, synchronous: str) -> sa.engine.Engine:
     # each open re-reading the schema and WAL index. Keeping a few open is part of what took
     # throughput at 8 concurrent conversations from 0.90x to 1.11x of plain Rasa (make bench).
     pooling = {} if in_memory else {"poolclass": sa.pool.QueuePool, "pool_size": 8, "max_overflow": 8}
-    engine = sa.create_engine(
-        url, future=True, connect_args={"check_same_thread": False, "timeout": 15}, **pooling
-    )
+    engine = sa.create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 15}, **pooling)
 
     def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
         cursor = dbapi_connection.cursor()

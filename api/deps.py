@@ -5,6 +5,7 @@ Object-level access is checked here and only here (AC-1): a route that takes a c
 gets the conversation through `owned_conversation`, which answers 404 for a conversation
 that does not exist and for one that belongs to someone else (ID-3), so ids leak nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -83,9 +84,7 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
     return token.strip()
 
 
-def current_patient(
-    settings: AppSettings, request: Request, token: Annotated[str, Depends(bearer_token)]
-) -> str:
+def current_patient(settings: AppSettings, request: Request, token: Annotated[str, Depends(bearer_token)]) -> str:
     patient_id = verify_patient_token(token, settings)
     check_rate(request, "patient", patient_id)
     return patient_id
@@ -103,8 +102,11 @@ def owned_conversation(
         log.error("conversation lookup failed", exc_info=error, extra={"error_type": type(error).__name__})
         db.rollback()
         clinic = settings.clinic
-        raise ApiError(503, f"Sorry, I can't answer right now. Please call {clinic.clinic_name} on "
-                            f"{clinic.phone_now()}. In an emergency, call {clinic.emergency_number}.") from None
+        raise ApiError(
+            503,
+            f"Sorry, I can't answer right now. Please call {clinic.clinic_name} on "
+            f"{clinic.phone_now()}. In an emergency, call {clinic.emergency_number}.",
+        ) from None
     if conversation is not None and conversation.patient_id != patient_id:  # AUD-2, committed with the 404
         actx = request_context(request, patient_id, "patient")
         record(db, actx, "conversation.access", "conversation", conversation_id, "denied")

@@ -1,7 +1,8 @@
 """One JSON error shape for every failure (ERR-1): no stack traces, no echoed input.
 
-    {"error": {"code": "not_found", "message": "conversation not found"}, "request_id": "..."}
+{"error": {"code": "not_found", "message": "conversation not found"}, "request_id": "..."}
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,10 +15,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("aftercare.errors")
 
-_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          408: "request_timeout",
-          409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_error",
-          429: "rate_limited", 503: "unavailable"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "unavailable",
+}
 
 
 class ApiError(Exception):

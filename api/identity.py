@@ -4,6 +4,7 @@ Accepted only with a valid signature under a configured key (several during a ro
 an allow-listed algorithm (HS256 or RS256, never `none`), valid exp/nbf, the expected iss
 and aud, a subject, and a lifetime of at most 15 minutes.
 """
+
 from __future__ import annotations
 
 import time

@@ -5,6 +5,7 @@ and one JSON object per line means user text can never forge a log line. A logge
 keeps its traceback (`traceback` field: frames and exception types) but never the exception's
 message, which may quote what a patient wrote.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -69,8 +70,18 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Third-party loggers that print message contents or URLs at INFO/DEBUG.
-    noisy = ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "uvicorn.access", "httpx", "negspacy", "apscheduler",
-             "alembic")
+    noisy = (
+        "rasa",
+        "rasa_sdk",
+        "tensorflow",
+        "absl",
+        "sanic",
+        "uvicorn.access",
+        "httpx",
+        "negspacy",
+        "apscheduler",
+        "alembic",
+    )
     for name in noisy:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs the route template instead

@@ -1,4 +1,5 @@
 """The FastAPI application factory."""
+
 from __future__ import annotations
 
 import asyncio
@@ -104,8 +105,15 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
             await ctx.redis.close()
         engine.dispose()
 
-    app = FastAPI(title="Marrow Aftercare API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan,
-                  openapi_url=None, docs_url=None, redoc_url=None)  # api/docs.py serves the document
+    app = FastAPI(
+        title="Marrow Aftercare API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )  # api/docs.py serves the document
     app.state.ctx = ctx
     app.state.rate_limits = RateLimits(
         settings.patient_rate_limit, settings.client_rate_limit, settings.login_rate_limit, settings.redis_url

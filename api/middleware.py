@@ -2,6 +2,7 @@
 
 Pure ASGI (not BaseHTTPMiddleware) keeps the per-request cost small on the hot path.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -136,20 +137,41 @@ class RequestMiddleware:
             request_id_var.reset(token)
 
     async def _too_large(self, send: Send, request_id: str) -> None:
-        body = json.dumps({"error": {"code": "payload_too_large",
-                                     "message": f"request body over {self.max_body_bytes} bytes"},
-                           "request_id": request_id}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"x-request-id", request_id.encode()), (b"cache-control", b"no-store")]})
+        body = json.dumps(
+            {
+                "error": {"code": "payload_too_large", "message": f"request body over {self.max_body_bytes} bytes"},
+                "request_id": request_id,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", request_id.encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
 async def _internal_error(send: Send, request_id: str) -> None:
-    body = json.dumps({"error": {"code": "internal_error", "message": "something went wrong; the team has been told"},
-                       "request_id": request_id}).encode()
-    await send({"type": "http.response.start", "status": 500,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {
+            "error": {"code": "internal_error", "message": "something went wrong; the team has been told"},
+            "request_id": request_id,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -163,5 +185,8 @@ class JsonCORSMiddleware(CORSMiddleware):
             return response
         reason = bytes(response.body).decode(errors="replace")  # e.g. "Disallowed CORS origin"
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")}
-        return JSONResponse({"error": {"code": "cors_refused", "message": reason}, "request_id": None},
-                            status_code=response.status_code, headers=headers)
+        return JSONResponse(
+            {"error": {"code": "cors_refused", "message": reason}, "request_id": None},
+            status_code=response.status_code,
+            headers=headers,
+        )

@@ -1,4 +1,5 @@
 """Every table, imported in one place for Alembic and for tests."""
+
 from api.conversations.models import Conversation, Message
 from api.core.audit_log import AuditEvent
 from api.db import Base
@@ -7,6 +8,14 @@ from api.escalations.models import Escalation, OutboxEvent
 from api.staff.models import StaffSession, StaffUser
 
 __all__ = [
-    "AuditEvent", "Base", "CheckIn", "Conversation", "Enrollment", "Escalation", "Message", "OutboxEvent",
-    "StaffSession", "StaffUser",
+    "AuditEvent",
+    "Base",
+    "CheckIn",
+    "Conversation",
+    "Enrollment",
+    "Escalation",
+    "Message",
+    "OutboxEvent",
+    "StaffSession",
+    "StaffUser",
 ]

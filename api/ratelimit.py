@@ -4,6 +4,7 @@ With AFTERCARE_REDIS_URL the windows live in Redis, so every worker and replica 
 one budget. If Redis does not answer, this process's own in-memory windows take over (logged):
 a limit still holds per process, and a patient message never fails on it (safety rule 3).
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,8 +39,9 @@ class Windows:
             try:
                 return getattr(self._shared, method)(*args)
             except Exception as error:  # Redis down: fall back to this process's windows
-                log.error("shared rate limit unavailable; limiting per process",
-                          extra={"error_type": type(error).__name__})
+                log.error(
+                    "shared rate limit unavailable; limiting per process", extra={"error_type": type(error).__name__}
+                )
         return getattr(self._local, method)(*args)
 
     def hit(self, limit: RateLimitItem, *identifiers: str) -> bool:

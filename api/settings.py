@@ -4,6 +4,7 @@ One object for the whole service: the clinic's own details are nested in it (`se
 read from the same AFTERCARE_CLINIC_*, AFTERCARE_FEVER_THRESHOLD_C ... variables), and
 `create_app(settings)` hands them to everything that needs them. Nothing in api/ reads a global.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -201,14 +202,22 @@ MIN_KEY_BYTES = 32
 def _strong_keys_and_explicit_origins(values: dict[str, Any]) -> None:
     """KEY-1: every signing key has at least 32 bytes (and is not one character repeated, or
     nearly); allowed origins are explicit, never `*` or `null`."""
-    keys = {"staff_session_key": [values["staff_session_key"]], "webhook_key": [values["webhook_key"]],
-            "patient_token_hs256_keys": _split(values["patient_token_hs256_keys"]),
-            "service_token_hs256_keys": _split(values["service_token_hs256_keys"])}  # empty: API closed
-    weak = [name for name, group in keys.items()
-            if any(len(key.encode()) < MIN_KEY_BYTES or len(set(key)) < 8 for key in group)]
+    keys = {
+        "staff_session_key": [values["staff_session_key"]],
+        "webhook_key": [values["webhook_key"]],
+        "patient_token_hs256_keys": _split(values["patient_token_hs256_keys"]),
+        "service_token_hs256_keys": _split(values["service_token_hs256_keys"]),
+    }  # empty: API closed
+    weak = [
+        name
+        for name, group in keys.items()
+        if any(len(key.encode()) < MIN_KEY_BYTES or len(set(key)) < 8 for key in group)
+    ]
     if weak:
-        raise ValueError(f"production needs keys of at least {MIN_KEY_BYTES} random bytes in: {', '.join(weak)} "
-                         "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        raise ValueError(
+            f"production needs keys of at least {MIN_KEY_BYTES} random bytes in: {', '.join(weak)} "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
     origins = _split(values["allowed_origins"])
     if not origins or any("*" in origin or origin == "null" for origin in origins):
         raise ValueError("production needs explicit allowed_origins (no '*', no 'null')")

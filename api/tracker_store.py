@@ -1,4 +1,5 @@
 """Rasa's SQL tracker store on the service's own database."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The `aftercare` command. Heavy imports happen inside each subcommand, so `--help` is instant."""
+
 from __future__ import annotations
 
 import argparse

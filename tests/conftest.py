@@ -1,5 +1,6 @@
 """Shared fixtures: the real trained model (loaded once), settings with every path under the
 test's own folder, and an API client with a patient token."""
+
 from __future__ import annotations
 
 import asyncio

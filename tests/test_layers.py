@@ -4,6 +4,7 @@ never each other's routers, and never in a circle.
 
 Read from the source (ast), function-level imports included, so nothing is imported to check.
 """
+
 from __future__ import annotations
 
 import ast

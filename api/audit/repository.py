@@ -60,9 +60,7 @@ def staff_labels(session: Session, staff_ids: set[str]) -> dict[str, tuple[str, 
     ids = {i for i in staff_ids if i}
     if not ids:
         return {}
-    rows = session.execute(
-        sa.select(StaffUser.id, StaffUser.name, StaffUser.email).where(StaffUser.id.in_(ids))
-    )
+    rows = session.execute(sa.select(StaffUser.id, StaffUser.name, StaffUser.email).where(StaffUser.id.in_(ids)))
     return {row.id: (row.name, row.email) for row in rows}
 
 

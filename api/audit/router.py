@@ -31,9 +31,7 @@ def audit_filter(
     actor: Annotated[
         str | None, Query(max_length=254, description="Staff id, cli, or an e-mail (account and logins tried)")
     ] = None,
-    action: Annotated[
-        str | None, Query(max_length=64, description="e.g. staff.login, transcript.view")
-    ] = None,
+    action: Annotated[str | None, Query(max_length=64, description="e.g. staff.login, transcript.view")] = None,
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[dt.datetime | None, Query(description="Inclusive, ISO 8601")] = None,
@@ -87,11 +85,5 @@ def export_audit_events(request: Request, db: DbSession, staff: AdminStaff, f: F
 
 
 def _cell(value: object) -> str:
-    text = (
-        value.isoformat()
-        if isinstance(value, dt.datetime)
-        else ("" if value is None else str(value))
-    )
-    return (
-        "'" + text if text[:1] in ("=", "+", "-", "@") else text
-    )  # no formula injection in spreadsheets
+    text = value.isoformat() if isinstance(value, dt.datetime) else ("" if value is None else str(value))
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no formula injection in spreadsheets

@@ -26,9 +26,7 @@ FIELDS = (
 class AuditEventOut(BaseModel):
     id: int
     at: dt.datetime = Field(..., description="UTC")
-    actor_id: str | None = Field(
-        None, description="Staff id; on a failed login the attempted e-mail"
-    )
+    actor_id: str | None = Field(None, description="Staff id; on a failed login the attempted e-mail")
     actor_name: str | None = Field(None, description="The staff member's display name")
     actor_email: str | None = Field(None, description="The staff member's e-mail")
     actor_role: str | None
@@ -56,6 +54,4 @@ class AuditEventOut(BaseModel):
 
 class AuditPage(BaseModel):
     items: list[AuditEventOut]
-    next_before_id: int | None = Field(
-        None, description="Pass as before_id for the next (older) page"
-    )
+    next_before_id: int | None = Field(None, description="Pass as before_id for the next (older) page")

@@ -1,4 +1,5 @@
 """Queries on conversations and messages; always scoped by the caller (patient or staff)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -21,10 +22,17 @@ def get_conversation(session: Session, conversation_id: str) -> Conversation | N
     return row
 
 
-def add_message(session: Session, conversation_id: str, role: str, text: str, triage_level: str = "none",
-                answered_by: str | None = None) -> Message:
-    message = Message(conversation_id=conversation_id, role=role, text=text, triage_level=triage_level,
-                      answered_by=answered_by)
+def add_message(
+    session: Session,
+    conversation_id: str,
+    role: str,
+    text: str,
+    triage_level: str = "none",
+    answered_by: str | None = None,
+) -> Message:
+    message = Message(
+        conversation_id=conversation_id, role=role, text=text, triage_level=triage_level, answered_by=answered_by
+    )
     session.add(message)
     session.flush()
     return message

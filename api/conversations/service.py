@@ -1,4 +1,5 @@
 """Patient conversations: starting one, finding one for a Rasa REST sender, reading its transcript."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -37,7 +37,6 @@ class AuditEvent(Base):
     client_address = sa.Column(sa.String(64))
 
 
-
 @dataclass(frozen=True)
 class RequestContext:
     """Who did it and from where; built once per request (or by the CLI)."""
@@ -51,9 +50,7 @@ class RequestContext:
         return replace(self, actor_id=actor_id, actor_role=actor_role)
 
 
-def request_context(
-    request: Request, actor_id: str | None = None, actor_role: str | None = None
-) -> RequestContext:
+def request_context(request: Request, actor_id: str | None = None, actor_role: str | None = None) -> RequestContext:
     return RequestContext(
         actor_id=actor_id,
         actor_role=actor_role,
@@ -62,9 +59,7 @@ def request_context(
     )
 
 
-CLI_CONTEXT = RequestContext(
-    actor_id="cli", actor_role="system", request_id=None, client_address="local"
-)
+CLI_CONTEXT = RequestContext(actor_id="cli", actor_role="system", request_id=None, client_address="local")
 
 
 def record(

@@ -5,6 +5,7 @@ workers or replicas: `RedisEventHub` publishes to a Redis channel, and every pro
 publisher too) listens on it and hands what arrives to its own subscribers, so a nurse
 connected to any replica sees an escalation raised on any other.
 """
+
 from __future__ import annotations
 
 import asyncio

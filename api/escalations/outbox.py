@@ -85,9 +85,7 @@ def settle(session: Session, row_id: int, attempts: int, error: str | None) -> N
         row.next_attempt_at = utcnow() + backoff(row.attempts)
 
 
-async def _send(
-    ctx: AppContext, client: httpx.AsyncClient, row_id: int, payload: dict[str, Any]
-) -> str | None:
+async def _send(ctx: AppContext, client: httpx.AsyncClient, row_id: int, payload: dict[str, Any]) -> str | None:
     """None when delivered; otherwise a short reason (no response body: it is not ours to store)."""
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
@@ -137,16 +135,12 @@ async def run_worker(
 ) -> None:
     if not _usable_url(ctx):
         return  # no webhook configured (then no outbox rows are written either)
-    async with httpx.AsyncClient(
-        timeout=5.0, follow_redirects=False, transport=transport
-    ) as client:
+    async with httpx.AsyncClient(timeout=5.0, follow_redirects=False, transport=transport) as client:
         while True:
             try:
                 await deliver_due(ctx, client)
             except Exception as error:  # a database hiccup must not end the worker
-                log.error(
-                    "outbox pass failed", exc_info=error, extra={"error_type": type(error).__name__}
-                )
+                log.error("outbox pass failed", exc_info=error, extra={"error_type": type(error).__name__})
             await asyncio.sleep(poll_seconds)
 
 

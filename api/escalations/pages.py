@@ -33,9 +33,7 @@ def conversation_page(
     if staff is None:
         return to_login(request)
     if service.visible(db, staff, escalation_id) is None:
-        return page(
-            request, settings, "message.html", staff, 404, title="Not found", message="No such escalation."
-        )
+        return page(request, settings, "message.html", staff, 404, title="Not found", message="No such escalation.")
     actx = request_context(request, staff.id, staff.role)
     detail = service.view_or_404(db, actx, escalation_id)  # an audited view
     return page(request, settings, "conversation.html", staff, e=detail)

@@ -28,12 +28,8 @@ def queue(session: Session, status: str, limit: int, offset: int) -> tuple[int, 
         order = (Escalation.resolved_at.desc(), Escalation.id)
     else:
         order = (Escalation.priority, Escalation.created_at, Escalation.id)
-    total = session.execute(
-        sa.select(sa.func.count()).select_from(Escalation).where(where)
-    ).scalar_one()
-    rows = session.execute(
-        sa.select(Escalation).where(where).order_by(*order).limit(limit).offset(offset)
-    )
+    total = session.execute(sa.select(sa.func.count()).select_from(Escalation).where(where)).scalar_one()
+    rows = session.execute(sa.select(Escalation).where(where).order_by(*order).limit(limit).offset(offset))
     return total, list(rows.scalars())
 
 

@@ -26,9 +26,7 @@ class EscalationSummary(BaseModel):
 
     id: str
     tier: Tier
-    priority: int = Field(
-        ..., description="0 emergency, 1 call provider, 2 patient asked for a callback"
-    )
+    priority: int = Field(..., description="0 emergency, 1 call provider, 2 patient asked for a callback")
     status: Status
     signs: list[str]
     created_at: dt.datetime
@@ -73,9 +71,7 @@ class EscalationDetail(EscalationSummary):
     message_id: int = Field(..., description="The patient message that raised the escalation.")
     resolution_note: str | None
     transcript: list[TranscriptLine]
-    transcript_truncated: bool = Field(
-        ..., description="True when only the latest lines are included."
-    )
+    transcript_truncated: bool = Field(..., description="True when only the latest lines are included.")
 
     @classmethod
     def build_detail(

@@ -1,4 +1,5 @@
 """Opening escalations, and staff work on them: the queue, one escalation, its transitions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -76,12 +77,8 @@ def visible(session: Session, staff: StaffPrincipal, escalation_id: str) -> Esca
 
 def load_queue(session: Session, status: Status, limit: int, offset: int) -> EscalationQueue:
     total, rows = repository.queue(session, status, limit, offset)
-    names = repository.staff_names(
-        session, {r.acknowledged_by for r in rows} | {r.resolved_by for r in rows}
-    )
-    return EscalationQueue(
-        status=status, total=total, items=[EscalationSummary.build(r, names) for r in rows]
-    )
+    names = repository.staff_names(session, {r.acknowledged_by for r in rows} | {r.resolved_by for r in rows})
+    return EscalationQueue(status=status, total=total, items=[EscalationSummary.build(r, names) for r in rows])
 
 
 def view_or_404(session: Session, actx: RequestContext, escalation_id: str) -> EscalationDetail:
@@ -106,8 +103,12 @@ def view(session: Session, actx: RequestContext, escalation_id: str) -> Escalati
 
 def acknowledge(session: Session, actx: RequestContext, escalation_id: str) -> Transition:
     changed = repository.change_status(
-        session, escalation_id, EscalationStatus.OPEN,
-        status=EscalationStatus.ACKNOWLEDGED, acknowledged_at=utcnow(), acknowledged_by=actx.actor_id,
+        session,
+        escalation_id,
+        EscalationStatus.OPEN,
+        status=EscalationStatus.ACKNOWLEDGED,
+        acknowledged_at=utcnow(),
+        acknowledged_by=actx.actor_id,
     )
     return _finish(session, actx, escalation_id, "escalation.acknowledge", changed)
 
@@ -115,15 +116,18 @@ def acknowledge(session: Session, actx: RequestContext, escalation_id: str) -> T
 def resolve(session: Session, actx: RequestContext, escalation_id: str, note: str) -> Transition:
     """Only an acknowledged escalation can be resolved: someone owned the callback first."""
     changed = repository.change_status(
-        session, escalation_id, EscalationStatus.ACKNOWLEDGED,
-        status=EscalationStatus.RESOLVED, resolved_at=utcnow(), resolved_by=actx.actor_id, resolution_note=note,
+        session,
+        escalation_id,
+        EscalationStatus.ACKNOWLEDGED,
+        status=EscalationStatus.RESOLVED,
+        resolved_at=utcnow(),
+        resolved_by=actx.actor_id,
+        resolution_note=note,
     )
     return _finish(session, actx, escalation_id, "escalation.resolve", changed)
 
 
-def _finish(
-    session: Session, actx: RequestContext, escalation_id: str, action: str, changed: bool
-) -> Transition:
+def _finish(session: Session, actx: RequestContext, escalation_id: str, action: str, changed: bool) -> Transition:
     row = repository.get(session, escalation_id, fresh=True)
     assert row is not None  # the caller saw it (visible_escalation), and escalations are never deleted
     names = repository.staff_names(session, {row.acknowledged_by, row.resolved_by})

@@ -75,9 +75,7 @@ async def escalation_events(
         401: {"description": "No valid staff session"},
     },
 )
-async def stream_escalations(
-    request: Request, ctx: Ctx, staff: WatchingStaff
-) -> EventSourceResponse:
+async def stream_escalations(request: Request, ctx: Ctx, staff: WatchingStaff) -> EventSourceResponse:
     """Server-sent events announcing new and changed escalations (for the live dashboard)."""
     return EventSourceResponse(
         escalation_events(ctx, staff.session_id, request),

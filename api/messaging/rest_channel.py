@@ -3,6 +3,7 @@
 Same authentication as the JSON API; the Rasa `sender` is the conversation id, created on
 first use for the token's patient and refused (404) if another patient owns it.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,12 @@ async def rest_webhook(request: Request, ctx: Ctx, patient_id: PatientId) -> lis
     if conversation_id is None:  # someone else's (audited): the same 404 as none
         raise ApiError(404, "conversation not found")
     result = await handle_patient_message(ctx, conversation_id, body.message)
-    custom = {"triage": result.triage.dict(), "topic": result.topic, "escalation_id": result.escalation_id,
-              "answered_by": result.answered_by}
+    custom = {
+        "triage": result.triage.dict(),
+        "topic": result.topic,
+        "escalation_id": result.escalation_id,
+        "answered_by": result.answered_by,
+    }
     messages = []
     for reply in result.replies:
         message: dict[str, Any] = {"recipient_id": body.sender, "text": reply.text}

@@ -1,4 +1,5 @@
 """POST a patient message: the JSON API's route (the Rasa REST channel is in rest_channel.py)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter

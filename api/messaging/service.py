@@ -6,6 +6,7 @@ The detector runs first and always. The reply is the assistant's unless it faile
 fixed safe reply chosen by the detector's tier) or unless it under-triaged what the detector
 saw (then the detector's reply replaces it: a warning sign never gets an ordinary answer).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -51,8 +52,12 @@ class _Answer:
 
 def _fixed_reply(ctx: AppContext, name: str, tier: Tier, signs: list[str]) -> Reply:
     answer = ctx.content.reply(name, ctx.clinic, signs=describe_signs(signs))
-    return Reply(text=answer.text, kind="triage" if tier is not Tier.NONE else "apology",
-                 sources=list(answer.sources), phone=_phone_for(ctx, tier))
+    return Reply(
+        text=answer.text,
+        kind="triage" if tier is not Tier.NONE else "apology",
+        sources=list(answer.sources),
+        phone=_phone_for(ctx, tier),
+    )
 
 
 def _phone_for(ctx: AppContext, tier: Tier) -> str | None:
@@ -77,8 +82,15 @@ def _from_assistant(ctx: AppContext, reply: AssistantReply) -> _Answer:
         if not message.get("text"):
             continue
         tier = Tier(custom.get("tier", "none"))
-        replies.append(Reply(text=message["text"], kind=custom.get("kind"), sources=custom.get("sources", []),
-                             buttons=message.get("buttons", []), phone=_phone_for(ctx, tier)))
+        replies.append(
+            Reply(
+                text=message["text"],
+                kind=custom.get("kind"),
+                sources=custom.get("sources", []),
+                buttons=message.get("buttons", []),
+                phone=_phone_for(ctx, tier),
+            )
+        )
     return _Answer(replies, reply.tier, reply.signs, reply.topic, "assistant", handoff="handoff" in reply.kinds)
 
 
@@ -88,8 +100,9 @@ async def _ask_assistant(ctx: AppContext, conversation_id: str, text: str, detec
     try:
         sender = await in_transaction(ctx.sessions, _rasa_sender, conversation_id)
         # The detection goes along, so the assistant does not run the detector a second time.
-        reply = await asyncio.wait_for(ctx.assistant.respond(sender, text, detection=detection),
-                                       ctx.settings.agent_timeout_seconds)
+        reply = await asyncio.wait_for(
+            ctx.assistant.respond(sender, text, detection=detection), ctx.settings.agent_timeout_seconds
+        )
     except Exception as error:  # timeout, model error, action error: the patient still gets a safe reply
         log.error(
             "assistant failed; answering with the fail-safe",
@@ -118,8 +131,14 @@ def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) 
         tier = _escalation_tier(answer)
         if not tier:
             return None
-        escalation = open_escalation(session, conversation_id, patient_message.id, tier, answer.signs,
-                                     notify_webhook=bool(ctx.settings.webhook_url))
+        escalation = open_escalation(
+            session,
+            conversation_id,
+            patient_message.id,
+            tier,
+            answer.signs,
+            notify_webhook=bool(ctx.settings.webhook_url),
+        )
         return event_payload(escalation)
 
 

@@ -8,6 +8,7 @@ Several workers of one replica share the file: an exclusive `flock` on a sidecar
 covers every append and every replay (read, write, commit, delete), so an entry is replayed
 once and none is appended between a replay's read and its delete.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -67,11 +68,16 @@ class EscalationSpool:
             entries = [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line]
             with transaction(sessions) as session:
                 for entry in entries:
-                    message = repository.add_message(session, entry["conversation_id"], "patient", entry["text"],
-                                                     Tier.NONE.value if entry["tier"] == EscalationTier.CALLBACK
-                                                     else entry["tier"])
-                    open_escalation(session, entry["conversation_id"], message.id, entry["tier"], entry["signs"],
-                                    notify_webhook)
+                    message = repository.add_message(
+                        session,
+                        entry["conversation_id"],
+                        "patient",
+                        entry["text"],
+                        Tier.NONE.value if entry["tier"] == EscalationTier.CALLBACK else entry["tier"],
+                    )
+                    open_escalation(
+                        session, entry["conversation_id"], message.id, entry["tier"], entry["signs"], notify_webhook
+                    )
             self.path.unlink()
         log.warning("replayed spooled escalations", extra={"attempts": len(entries)})
         return len(entries)

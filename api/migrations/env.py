@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection api.db.migrate() hands over."""
+
 from alembic import context
 
 import api.models  # noqa: F401  (registers every table on Base.metadata)

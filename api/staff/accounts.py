@@ -186,9 +186,7 @@ def _run_cli(action: Callable[[Session, Settings], str], settings: Settings | No
         engine.dispose()
 
 
-def create_staff_from_cli(
-    email: str, name: str, role: str, password: str, settings: Settings | None = None
-) -> None:
+def create_staff_from_cli(email: str, name: str, role: str, password: str, settings: Settings | None = None) -> None:
     """`aftercare create-staff`: prints the new account's id."""
     print(_run_cli(lambda s, _: create_staff(s, email, name, role, password).id, settings))
 

@@ -85,14 +85,10 @@ def page(
 def to_login(request: Request) -> RedirectResponse:
     """To the login page; saying the session expired when the browser still sent a cookie."""
     expired = SESSION_COOKIE in request.cookies
-    return RedirectResponse(
-        "/staff/login?expired=1" if expired else "/staff/login", status_code=303
-    )
+    return RedirectResponse("/staff/login?expired=1" if expired else "/staff/login", status_code=303)
 
 
-def admin_refusal(
-    request: Request, db: Session, settings: Settings, staff: StaffPrincipal | None
-) -> Response | None:
+def admin_refusal(request: Request, db: Session, settings: Settings, staff: StaffPrincipal | None) -> Response | None:
     """For admin pages (AC-3): the login page without a session, an audited 403 page for a
     nurse (AUD-2), None for an admin."""
     if staff is None:
@@ -100,7 +96,12 @@ def admin_refusal(
     if not staff.is_admin:
         deny(db, request, staff, "this needs the admin role")  # the audit row; the page is ours
         return page(
-            request, settings, "message.html", staff, 403,
-            title="Admins only", message="This page is for admin accounts.",
+            request,
+            settings,
+            "message.html",
+            staff,
+            403,
+            title="Admins only",
+            message="This page is for admin accounts.",
         )
     return None

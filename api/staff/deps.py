@@ -112,9 +112,7 @@ def _staff(
         raise _unauthenticated(db, request, "session expired or invalid; please log in again")
     if bearer is None and request.method not in SAFE_METHODS:
         presented = request.headers.get(CSRF_HEADER)
-        if not same_origin(request) or not sessions.csrf_valid(
-            settings, staff.session_id, presented
-        ):
+        if not same_origin(request) or not sessions.csrf_valid(settings, staff.session_id, presented):
             raise deny(
                 db,
                 request,
@@ -152,9 +150,7 @@ def require_admin(request: Request, db: DbSession, staff: CurrentStaff) -> Staff
 AdminStaff = Annotated[StaffPrincipal, Depends(require_admin)]
 
 
-def optional_staff(
-    db: DbSession, settings: AppSettings, cookie: CookieToken
-) -> StaffPrincipal | None:
+def optional_staff(db: DbSession, settings: AppSettings, cookie: CookieToken) -> StaffPrincipal | None:
     """Dashboard pages: None sends the browser to the login page instead of a JSON 401."""
     if not cookie:
         return None

@@ -27,9 +27,7 @@ async def staff_root() -> RedirectResponse:
 
 
 @router.get("/login")
-def login_page(
-    request: Request, settings: AppSettings, staff: PageStaff, expired: bool = False
-) -> Response:
+def login_page(request: Request, settings: AppSettings, staff: PageStaff, expired: bool = False) -> Response:
     if staff is not None:
         return RedirectResponse("/staff/", status_code=303)
     return page(request, settings, "login.html", None, expired=expired)

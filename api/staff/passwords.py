@@ -23,8 +23,15 @@ class WeakPassword(ValueError):
 
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 # Runs a guesser tries first: alphabet, digits, keyboard rows (each also reversed).
-_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiop", "asdfghjkl", "zxcvbnm",
-              "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p")
+_SEQUENCES = (
+    "abcdefghijklmnopqrstuvwxyz",
+    "0123456789",
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+)
 _DECORATION = re.compile(r"^[\W\d_]*(.*?)[\W\d_]*$")  # digits and symbols around a word
 
 

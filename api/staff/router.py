@@ -85,9 +85,7 @@ def read_session(settings: AppSettings, staff: CurrentStaff) -> SessionInfo:
     response_class=Response,
     responses={**_UNAUTHORIZED, 403: {"description": "Cookie request without the CSRF header"}},
 )
-def delete_session(
-    request: Request, db: DbSession, settings: AppSettings, staff: CurrentStaff
-) -> Response:
+def delete_session(request: Request, db: DbSession, settings: AppSettings, staff: CurrentStaff) -> Response:
     """Log out: the session ends server side at once, whichever way the token was sent."""
     service.logout(db, request_context(request, staff.id, staff.role), staff)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -18,13 +18,9 @@ class StaffOut(BaseModel):
 
 
 class SessionCreated(BaseModel):
-    access_token: str = Field(
-        ..., description="Send as `Authorization: Bearer <access_token>`; same as the cookie."
-    )
+    access_token: str = Field(..., description="Send as `Authorization: Bearer <access_token>`; same as the cookie.")
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name)
-    expires_in: int = Field(
-        ..., description="Seconds of inactivity before the session ends (an 8 h cap applies)."
-    )
+    expires_in: int = Field(..., description="Seconds of inactivity before the session ends (an 8 h cap applies).")
     staff: StaffOut
 
 
@@ -58,9 +54,7 @@ class RoleChange(BaseModel):
 
 class PasswordLinkOut(BaseModel):
     account: AccountOut
-    set_password_url: str = Field(
-        ..., description="Shown once: give it to the person; the secret is after the #"
-    )
+    set_password_url: str = Field(..., description="Shown once: give it to the person; the secret is after the #")
     expires_at: dt.datetime
 
 

@@ -20,14 +20,10 @@ class LoggedIn:
     principal: sessions.StaffPrincipal
 
 
-def login(
-    session: Session, settings: Settings, actx: RequestContext, email: str, password: str
-) -> LoggedIn | None:
+def login(session: Session, settings: Settings, actx: RequestContext, email: str, password: str) -> LoggedIn | None:
     """None for any failure (unknown e-mail, wrong password, disabled): the same 401 for all."""
     user = get_by_email(session, email)
-    ok = len(password) <= MAX_LENGTH and verify_password(
-        user.password_hash if user else None, password
-    )
+    ok = len(password) <= MAX_LENGTH and verify_password(user.password_hash if user else None, password)
     if user is None:
         # AUD-2: the attempted e-mail is the actor; the password is never recorded.
         record(
@@ -48,9 +44,7 @@ def login(
     user.last_login_at = utcnow()
     token = sessions.start_session(session, user)
     record(session, actor, "staff.login", "staff", user.id, "success")
-    principal = sessions.StaffPrincipal(
-        user.id, user.name, user.email, user.role, sessions.token_hash(token)
-    )
+    principal = sessions.StaffPrincipal(user.id, user.name, user.email, user.role, sessions.token_hash(token))
     return LoggedIn(token, principal)
 
 

@@ -53,24 +53,18 @@ def absolute_limit(settings: Settings) -> dt.timedelta:
 
 def start_session(session: Session, user: StaffUser) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(
-        StaffSession(id=token_hash(token), staff_id=user.id, created_at=utcnow(), last_seen_at=utcnow())
-    )
+    session.add(StaffSession(id=token_hash(token), staff_id=user.id, created_at=utcnow(), last_seen_at=utcnow()))
     return token
 
 
-def authenticate(
-    session: Session, settings: Settings, token: str, touch: bool = True
-) -> StaffPrincipal | None:
+def authenticate(session: Session, settings: Settings, token: str, touch: bool = True) -> StaffPrincipal | None:
     """The live session's principal, or None. `touch` extends the idle timer (a real request)."""
     if not token or len(token) > _MAX_TOKEN_CHARS:
         return None
     return live_session(session, settings, token_hash(token), touch)
 
 
-def live_session(
-    session: Session, settings: Settings, session_id: str, touch: bool = False
-) -> StaffPrincipal | None:
+def live_session(session: Session, settings: Settings, session_id: str, touch: bool = False) -> StaffPrincipal | None:
     row = session.execute(
         sa.select(StaffSession, StaffUser)
         .join(StaffUser, StaffUser.id == StaffSession.staff_id)
@@ -89,9 +83,7 @@ def live_session(
         return None
     if touch:
         staff_session.last_seen_at = current
-    return StaffPrincipal(
-        user.id, user.name, user.email, user.role, staff_session.id, as_utc(staff_session.created_at)
-    )
+    return StaffPrincipal(user.id, user.name, user.email, user.role, staff_session.id, as_utc(staff_session.created_at))
 
 
 def ends_at(settings: Settings, principal: StaffPrincipal) -> dt.datetime | None:

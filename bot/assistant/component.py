@@ -10,6 +10,7 @@ the detection along in the message metadata. Only a message that came without on
 shell, `rasa test`, training) is detected here. Either way the detection goes on in the
 parse data, where the triage action reads it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,9 +40,7 @@ REPORT_INTENT = "report_warning_sign"
 SIGN_ENTITY = "warning_sign"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class WarningSignRouter(GraphComponent, IntentClassifier):
     @classmethod
     def required_components(cls) -> list[type]:

@@ -1,4 +1,5 @@
 """Process set-up that must happen before Rasa or TensorFlow is imported for inference."""
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ rasa-sdk's `ActionExecutor` directly: no second server to supervise, no port, no
 no HTTP hop per action. Errors are mapped to what Rasa's `RemoteAction` expects from a real
 action server (400 = rejection, 404 = unknown action).
 """
+
 from __future__ import annotations
 
 import importlib

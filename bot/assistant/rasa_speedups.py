@@ -4,6 +4,7 @@ Both were found by profiling a turn (pyinstrument, `python -m aftercare_tools.be
 patch is installed once, keeps Rasa's own results and errors, and is marked so that loading a
 second agent does not wrap it again.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The trained Rasa agent, loaded in-process, behind one small async interface."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

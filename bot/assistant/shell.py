@@ -1,4 +1,5 @@
 """`aftercare shell`: chat with the trained assistant in a terminal."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Train the Rasa model only when its inputs changed."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Answers and fixed replies, loaded from a clinician-reviewable YAML file."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

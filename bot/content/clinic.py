@@ -4,6 +4,7 @@ The API nests these in its Settings (`settings.clinic`) and hands them to the as
 actions and the fail-safe replies. Only a process without the API (a standalone Rasa action
 server or shell) reads them straight from the environment, through `get_clinic()`.
 """
+
 from __future__ import annotations
 
 import datetime as dt

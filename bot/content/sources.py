@@ -1,4 +1,5 @@
 """Readable names and links for the source ids beside every answer (sources.yml)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

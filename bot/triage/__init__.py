@@ -8,6 +8,7 @@ The clinical rules live in warning_signs.yml beside this file. The shared words 
 names, escalation states) and the result types import without spaCy; the detector, its rules
 and the temperature parser load spaCy on first use, so `from bot.triage import Tier` stays light.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -41,5 +42,15 @@ def __getattr__(name: str) -> object:
     return value
 
 
-__all__ = ["DEFAULT_RULES", "Detection", "Detector", "Finding", "RulesError", "Temperature", "Tier",
-           "get_detector", "load_rules", "parse_temperatures"]
+__all__ = [
+    "DEFAULT_RULES",
+    "Detection",
+    "Detector",
+    "Finding",
+    "RulesError",
+    "Temperature",
+    "Tier",
+    "get_detector",
+    "load_rules",
+    "parse_temperatures",
+]

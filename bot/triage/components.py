@@ -94,10 +94,15 @@ class SignMatcher:
             plain = [tokens(p) for p in phrases if NUMBER not in p.split()]
             if plain:
                 self.matcher.add(label, plain)
-            numbered = [[tok for word in p.split()
-                         for tok in ([{"LIKE_NUM": True}] if word == NUMBER
-                                     else [{"NORM": t.norm_} for t in tokens(word)])]
-                        for p in phrases if NUMBER in p.split()]
+            numbered = [
+                [
+                    tok
+                    for word in p.split()
+                    for tok in ([{"LIKE_NUM": True}] if word == NUMBER else [{"NORM": t.norm_} for t in tokens(word)])
+                ]
+                for p in phrases
+                if NUMBER in p.split()
+            ]
             if numbered:
                 self.numbered.add(label, numbered)
             self.keys[nlp.vocab.strings[label]] = key
@@ -127,30 +132,39 @@ class SignMatcher:
         numbered = self.numbered(doc) if _NUMBER_WORD.search(doc.text) else []
         for match_id, start, end in [*self.matcher(doc), *numbered]:
             found.setdefault(self.keys[match_id], []).append((start, end))
-        cands = [Candidate(sign, s, e, ((s, e),), value=i)
-                 for (sign, role, i), spans in found.items() if role == "phrase" for s, e in spans]
+        cands = [
+            Candidate(sign, s, e, ((s, e),), value=i)
+            for (sign, role, i), spans in found.items()
+            if role == "phrase"
+            for s, e in spans
+        ]
         breaks = [s for s, _ in found.get((BREAK, "break", None), [])]
         for sign in self.rules.signs.values():
             for i, near in enumerate(sign.near):
-                cands += self._pairs(doc, sign.name, found.get((sign.name, "a", i), []),
-                                     found.get((sign.name, "b", i), []), near.within,
-                                     breaks if near.same_clause else [], near.qualifier_after)
+                cands += self._pairs(
+                    doc,
+                    sign.name,
+                    found.get((sign.name, "a", i), []),
+                    found.get((sign.name, "b", i), []),
+                    near.within,
+                    breaks if near.same_clause else [],
+                    near.qualifier_after,
+                )
         idioms = found.get((IDIOM, "exclude", None), [])
-        cands = [c for c in cands
-                 if not _excluded(c, [*found.get((c.sign, "exclude", None), ()), *idioms])]
+        cands = [c for c in cands if not _excluded(c, [*found.get((c.sign, "exclude", None), ()), *idioms])]
         for i in range(len(self.rules.feverish_explained_by)):  # "I feel hot, it's the weather"
             feelings = found.get((FEVERISH, "feeling", i))
             causes = found.get((FEVERISH, "cause", i))
             if feelings and causes:
-                cands = [c for c in cands if c.sign != FEVERISH
-                         or not _explained(doc, c, feelings, causes)]
+                cands = [c for c in cands if c.sign != FEVERISH or not _explained(doc, c, feelings, causes)]
         cands += self._temperatures(doc)
         doc.user_data[CANDIDATES] = cands
         doc.user_data[FEVER_MEDICINE] = bool(found.get((FEVER_MEDICINE, "cue", None)))
         return doc
 
-    def _pairs(self, doc: Doc, sign: str, words: list, qualifiers: list, within: int,
-               breaks: list[int], after: bool = False) -> list:
+    def _pairs(
+        self, doc: Doc, sign: str, words: list, qualifiers: list, within: int, breaks: list[int], after: bool = False
+    ) -> list:
         """A sign word with its nearest qualifier in the same sentence ("pain ... worse").
 
         With `breaks`, not across one of them ("my chest is fine but my hip is sore"); with
@@ -196,8 +210,7 @@ def _excluded(cand: Candidate, excludes: list[tuple[int, int]]) -> bool:
     """An exclusion overlapping a matched part ("blood" in "blood test", "worse" in "could be
     worse") drops the candidate, unless the part holds all of it: the longer phrase wins
     ("confused about where she is" is confusion although "confused about" is excluded)."""
-    return any(xs < e and s < xe and not (s <= xs and xe <= e)
-               for s, e in cand.parts for xs, xe in excludes)
+    return any(xs < e and s < xe and not (s <= xs and xe <= e) for s, e in cand.parts for xs, xe in excludes)
 
 
 def _explained(doc: Doc, cand: Candidate, feelings: list, causes: list) -> bool:
@@ -206,5 +219,4 @@ def _explained(doc: Doc, cand: Candidate, feelings: list, causes: list) -> bool:
     if (cand.start, cand.end) not in feelings:
         return False
     lo, hi = sentence_of(doc, cand.start)
-    return any(lo <= s < hi and not any(t.norm_ in ("not", "no") for t in doc[max(lo, s - 2):s])
-               for s, _ in causes)
+    return any(lo <= s < hi and not any(t.norm_ in ("not", "no") for t in doc[max(lo, s - 2) : s]) for s, _ in causes)

@@ -26,9 +26,21 @@ from bot.triage.components import CANDIDATES, TEMPERATURE, sentence_of
 from bot.triage.model import ELSEWHERE
 from bot.triage.rules import load_rules
 
-_MATCHED = ("recurrence", "hypothetical", "pseudo_hypothetical", "question_phrases",
-            "assertions", "pseudo_assertions", "clause_breaks", "scope_ends", "question_starts",
-            "fever_statements", "fever_asks", "elsewhere_cues", "biopsy_site_cues")
+_MATCHED = (
+    "recurrence",
+    "hypothetical",
+    "pseudo_hypothetical",
+    "question_phrases",
+    "assertions",
+    "pseudo_assertions",
+    "clause_breaks",
+    "scope_ends",
+    "question_starts",
+    "fever_statements",
+    "fever_asks",
+    "elsewhere_cues",
+    "biopsy_site_cues",
+)
 DEFINITE_REACH = 2  # "the redness", "my hip is red", "I can't breathe": a pointing word this close
 
 
@@ -65,13 +77,15 @@ class ContextRules:
             scope = (max(ends, default=sent[0]), sent[1])  # "..., but" starts afresh
             if self._hypothetical(doc, at, scope, cues):
                 c.context = "hypothetical"
-            elif c.sign != TEMPERATURE and self._question(doc, at, sent, scope, cues) and not (
-                    len(c.parts) > 1 and self._asserted(doc, c.parts[0][1], c.parts[1][0], cues)):
+            elif (
+                c.sign != TEMPERATURE
+                and self._question(doc, at, sent, scope, cues)
+                and not (len(c.parts) > 1 and self._asserted(doc, c.parts[0][1], c.parts[1][0], cues))
+            ):
                 c.context = "question"  # (not "how long should bleeding last its been 30 mins")
             if c.sign == "fever":
                 c.asked = self._asked(doc, at, sent, scope, cues)
-            if c.context == "reported" and c.sign in self.elsewhere_signs and _elsewhere(
-                    c, scope, cues):
+            if c.context == "reported" and c.sign in self.elsewhere_signs and _elsewhere(c, scope, cues):
                 c.context = ELSEWHERE
         return doc
 
@@ -79,7 +93,7 @@ class ContextRules:
         """Do the words between `frm` and the sign say the sign is there?"""
         if any(frm <= s and e <= target for s, e in cues["assertions"]):
             return True
-        return any(t.lower_ in self.definite for t in doc[max(frm, target - DEFINITE_REACH):target])
+        return any(t.lower_ in self.definite for t in doc[max(frm, target - DEFINITE_REACH) : target])
 
     def _hypothetical(self, doc: Doc, target: int, scope: tuple, cues: dict) -> bool:
         hyps = [e for s, e in cues["hypothetical"] if scope[0] <= s and e <= target]
@@ -104,15 +118,21 @@ class ContextRules:
             word = doc[i].lower_
             continued = i > sent[0] and doc[i - 1].norm_ in self.continuations  # "and is bleeding"
             if (word in self.wh or (word in self.yes_no and not continued)) and not (
-                    _followed_by_not(doc, i, self.yes_no)):  # "Can't stop", "why can't I"
+                _followed_by_not(doc, i, self.yes_no)
+            ):  # "Can't stop", "why can't I"
                 found.append(i)
         # A wh-start asks without "?" when only greetings and breaks come before it in the sentence,
         # and nothing in the sentence says a sign is there ("how long should bleeding last its
         # been going for 30 mins" runs a report into the question).
         lead = _covered(cues["clause_breaks"], sent[0])
-        found += [s for s, e in cues["question_starts"]
-                  if s == lead and s >= scope[0] and not _followed_by_not(doc, s, self.yes_no)
-                  and not any(e <= a < sent[1] for a, _ in cues["assertions"])]
+        found += [
+            s
+            for s, e in cues["question_starts"]
+            if s == lead
+            and s >= scope[0]
+            and not _followed_by_not(doc, s, self.yes_no)
+            and not any(e <= a < sent[1] for a, _ in cues["assertions"])
+        ]
         return found
 
     def _question(self, doc: Doc, target: int, sent: tuple, scope: tuple, cues: dict) -> bool:
@@ -127,16 +147,19 @@ class ContextRules:
     def _asked(self, doc: Doc, target: int, sent: tuple, scope: tuple, cues: dict) -> bool:
         """Is this fever word asked about ("is that a fever?") rather than stated?"""
         first = _covered(cues["clause_breaks"], sent[0])
-        interrogative = (_ends_with_question_mark(doc, sent)
-                         or (first < sent[1] and doc[first].lower_ in self.yes_no | self.wh)
-                         or any(scope[0] <= s and e <= target for s, e in cues["fever_asks"]))
+        interrogative = (
+            _ends_with_question_mark(doc, sent)
+            or (first < sent[1] and doc[first].lower_ in self.yes_no | self.wh)
+            or any(scope[0] <= s and e <= target for s, e in cues["fever_asks"])
+        )
         openers = self._openers(doc, sent, scope, cues)
         if not interrogative or (openers and max(openers) > target):
             return False  # "fever 37.6, what should I do?": the "?" is another clause's
         # "I have a fever of 37.6" states it; "do I have a fever?" (verb first) asks it.
-        return not any(scope[0] <= s and e <= target
-                       and not any(t.lower_ in self.yes_no for t in doc[max(sent[0], s - 2):s])
-                       for s, e in cues["fever_statements"])
+        return not any(
+            scope[0] <= s and e <= target and not any(t.lower_ in self.yes_no for t in doc[max(sent[0], s - 2) : s])
+            for s, e in cues["fever_statements"]
+        )
 
 
 def _elsewhere(c, scope: tuple[int, int], cues: dict) -> bool:
@@ -147,14 +170,16 @@ def _elsewhere(c, scope: tuple[int, int], cues: dict) -> bool:
 
     def inside(key: str) -> bool:
         return any(lo <= s and e <= hi for s, e in cues[key])
+
     return inside("elsewhere_cues") and not inside("biopsy_site_cues")
 
 
 def _followed_by_not(doc: Doc, i: int, auxiliaries: set[str]) -> bool:
     """ "Can't stop the bleeding", "why can't I breathe": a statement, not a question."""
-    nxt = doc[i + 1:i + 3]
+    nxt = doc[i + 1 : i + 3]
     return (len(nxt) > 0 and nxt[0].norm_ == "not") or (
-        len(nxt) > 1 and nxt[0].norm_ in auxiliaries and nxt[1].norm_ == "not")
+        len(nxt) > 1 and nxt[0].norm_ in auxiliaries and nxt[1].norm_ == "not"
+    )
 
 
 def _covered(spans: list[tuple[int, int]], i: int) -> int:

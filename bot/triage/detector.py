@@ -5,6 +5,7 @@
 
 It never logs or stores message text.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,21 +47,29 @@ class Detector:
         nlp.add_pipe("sentencizer", config={"punct_chars": [*Sentencizer.default_punct_chars, ";"]})
         nlp.add_pipe("aftercare_typos", config={"rules_path": path})
         nlp.add_pipe("aftercare_signs", config={"rules_path": path})
-        nlp.add_pipe("aftercare_negex", config={
-            "neg_termset": self.rules.termset, "window": self.rules.negation_window,
-            "hedges": list(self.rules.negation_hedges),
-            "double_negatives": list(self.rules.double_negatives),
-            "clause_starts": list(self.rules.negation_clause_starts)})
+        nlp.add_pipe(
+            "aftercare_negex",
+            config={
+                "neg_termset": self.rules.termset,
+                "window": self.rules.negation_window,
+                "hedges": list(self.rules.negation_hedges),
+                "double_negatives": list(self.rules.double_negatives),
+                "clause_starts": list(self.rules.negation_clause_starts),
+            },
+        )
         nlp.add_pipe("aftercare_context", config={"rules_path": path})
         self.nlp = nlp
-        self.feverish_kept = {" ".join(t.norm_ for t in nlp.get_pipe("aftercare_typos")(
-            nlp.make_doc(p))) for p in self.rules.feverish_kept}
+        self.feverish_kept = {
+            " ".join(t.norm_ for t in nlp.get_pipe("aftercare_typos")(nlp.make_doc(p)))
+            for p in self.rules.feverish_kept
+        }
 
     def detect(self, text: str) -> Detection:
         doc = self.nlp(text[:MAX_CHARS]) if text and text.strip() else None
         cands: list[Candidate] = doc.user_data.get(CANDIDATES, []) if doc is not None else []
-        measured = [c.value for c in cands
-                    if c.sign == TEMPERATURE and c.context != "hypothetical" and c.value is not None]
+        measured = [
+            c.value for c in cands if c.sign == TEMPERATURE and c.context != "hypothetical" and c.value is not None
+        ]
         highest = max(measured) if measured else None
         measured_normal = highest is not None and highest < self.threshold_c
         findings: list[Finding] = []
@@ -72,8 +81,9 @@ class Detector:
             sign = "fever" if c.sign in (TEMPERATURE, FEVERISH) else c.sign
             if status == REPORTED and c.sign == TEMPERATURE and c.value is not None and c.value < self.threshold_c:
                 status = BELOW_THRESHOLD
-            elif status == REPORTED and c.sign == FEVERISH and measured_normal and not (
-                    self._kept(doc, c)):  # chills and rigors stand whatever the thermometer says
+            elif (
+                status == REPORTED and c.sign == FEVERISH and measured_normal and not (self._kept(doc, c))
+            ):  # chills and rigors stand whatever the thermometer says
                 status = BELOW_THRESHOLD  # "I feel hot but it's only 37.2": the number wins
             elif status == REPORTED and c.asked and measured_normal:
                 status = BELOW_THRESHOLD  # "37.6 - is that a fever?" (not "I have a fever of 37.6")
@@ -84,27 +94,37 @@ class Detector:
         findings = self._escalate(findings, cands)
         unique = sorted(set(findings), key=lambda f: (f.start, f.end, f.sign, f.status))
         masked = doc is not None and bool(doc.user_data.get(FEVER_MEDICINE)) and measured_normal
-        return Detection(findings=tuple(unique), temperature_c=highest, feels_feverish=feverish,
-                         fever_masked=masked)
+        return Detection(findings=tuple(unique), temperature_c=highest, feels_feverish=feverish, fever_masked=masked)
 
     def _kept(self, doc, c: Candidate) -> bool:
-        return " ".join(t.norm_ for t in doc[c.start:c.end]) in self.feverish_kept
+        return " ".join(t.norm_ for t in doc[c.start : c.end]) in self.feverish_kept
 
     @staticmethod
     def _finding(doc, c: Candidate, sign: str, tier: Tier, status: str, source: str) -> Finding:
-        span = doc[c.start:c.end]
-        return Finding(sign=sign, tier=tier, status=status, evidence=span.text,
-                       start=span.start_char, end=span.end_char, source=source)
+        span = doc[c.start : c.end]
+        return Finding(
+            sign=sign,
+            tier=tier,
+            status=status,
+            evidence=span.text,
+            start=span.start_char,
+            end=span.end_char,
+            source=source,
+        )
 
     def _escalate(self, findings: list[Finding], cands: list[Candidate]) -> list[Finding]:
         """NICE-CG151: fever + chemotherapy / low white count -> emergency (rule in the YAML)."""
-        active = {c.value for c in cands  # a risk cue's value is its escalation's index
-                  if c.sign == RISK and isinstance(c.value, int) and not c.negated and c.context == REPORTED}
+        active = {
+            c.value
+            for c in cands  # a risk cue's value is its escalation's index
+            if c.sign == RISK and isinstance(c.value, int) and not c.negated and c.context == REPORTED
+        }
         for i in sorted(active):
             esc = self.rules.escalations[i]
             findings = [
                 replace(f, tier=esc.tier, source=f"{f.source}, {esc.source}")
-                if f.sign == esc.sign and f.status == REPORTED and esc.tier > f.tier else f
+                if f.sign == esc.sign and f.status == REPORTED and esc.tier > f.tier
+                else f
                 for f in findings
             ]
         return findings

@@ -1,4 +1,5 @@
 """Result types of the warning-sign detector: tiers, findings and the detection of one message."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -47,9 +48,15 @@ class Finding:
         status = str(data["status"])
         if status not in STATUSES:
             raise ValueError(f"unknown finding status {status!r}")
-        return cls(sign=str(data["sign"]), tier=Tier(data["tier"]), status=status,
-                   evidence=str(data["evidence"]), start=int(data["start"]), end=int(data["end"]),
-                   source=str(data["source"]))
+        return cls(
+            sign=str(data["sign"]),
+            tier=Tier(data["tier"]),
+            status=status,
+            evidence=str(data["evidence"]),
+            start=int(data["start"]),
+            end=int(data["end"]),
+            source=str(data["source"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,12 @@ class Detection:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types, so the detection can travel with a message (Rasa metadata)."""
-        return {"findings": [f.to_dict() for f in self.findings], "temperature_c": self.temperature_c,
-                "feels_feverish": self.feels_feverish, "fever_masked": self.fever_masked}
+        return {
+            "findings": [f.to_dict() for f in self.findings],
+            "temperature_c": self.temperature_c,
+            "feels_feverish": self.feels_feverish,
+            "fever_masked": self.fever_masked,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Detection:
@@ -72,9 +83,12 @@ class Detection:
         masked = data.get("fever_masked", False)  # absent from detections written before it
         if not isinstance(feverish, bool) or not isinstance(masked, bool):
             raise TypeError("feels_feverish and fever_masked must be bools")
-        return cls(findings=tuple(Finding.from_dict(f) for f in data["findings"]),
-                   temperature_c=None if temperature is None else float(temperature),
-                   feels_feverish=feverish, fever_masked=masked)
+        return cls(
+            findings=tuple(Finding.from_dict(f) for f in data["findings"]),
+            temperature_c=None if temperature is None else float(temperature),
+            feels_feverish=feverish,
+            fever_masked=masked,
+        )
 
     @property
     def reported(self) -> tuple[Finding, ...]:

@@ -36,14 +36,20 @@ OBJECT_WORDS = {"the", "my", "his", "her", "its", "their", "any", "all", "that",
 
 @Language.factory(
     "aftercare_negex",
-    default_config={"neg_termset": {}, "window": 6, "hedges": [], "double_negatives": [],
-                    "clause_starts": []},
+    default_config={"neg_termset": {}, "window": 6, "hedges": [], "double_negatives": [], "clause_starts": []},
 )
 class WindowedNegex(Negex):
-    def __init__(self, nlp: Language, name: str, neg_termset: dict, window: int,
-                 hedges: list[str], double_negatives: list[str], clause_starts: list[str]):
-        super().__init__(nlp, name, neg_termset, ent_types=[], extension_name="negex",
-                         chunk_prefix=[])
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        neg_termset: dict,
+        window: int,
+        hedges: list[str],
+        double_negatives: list[str],
+        clause_starts: list[str],
+    ):
+        super().__init__(nlp, name, neg_termset, ent_types=[], extension_name="negex", chunk_prefix=[])
         self.window = window
         self.hedges = PhraseMatcher(nlp.vocab, attr="NORM")
         # spaCy 3.4 types Language.tokenizer as a bare callable; it is a Tokenizer, with pipe()
@@ -57,10 +63,12 @@ class WindowedNegex(Negex):
     def build_patterns(self) -> None:
         # negspacy matches on LOWER; NORM also folds contractions and our typo fixes.
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
-        for label, phrases in (("pseudo", self.pseudo_negations),
-                               ("Preceding", self.preceding_negations),
-                               ("Following", self.following_negations),
-                               ("Termination", self.termination)):
+        for label, phrases in (
+            ("pseudo", self.pseudo_negations),
+            ("Preceding", self.preceding_negations),
+            ("Following", self.following_negations),
+            ("Termination", self.termination),
+        ):
             self.matcher.add(label, list(self.nlp.tokenizer.pipe(phrases)))
 
     def _negations(self, doc: Doc) -> tuple[list, list, list, list]:
@@ -82,14 +90,16 @@ class WindowedNegex(Negex):
         preceding, following, terminating, pseudo = self._negations(doc)
         if not preceding and not following:
             return doc
-        new_clauses = [(None, t.i + 1, t.i + 1) for t in doc[:-1]
-                       if t.text in CLAUSE_PUNCT and doc[t.i + 1].norm_ in self.clause_starts]
+        new_clauses = [
+            (None, t.i + 1, t.i + 1)
+            for t in doc[:-1]
+            if t.text in CLAUSE_PUNCT and doc[t.i + 1].norm_ in self.clause_starts
+        ]
         bounds = self.termination_boundaries(doc, terminating + new_clauses)
         starts = [b[0] for b in bounds]
         term_starts = {s for _, s, _ in terminating}
         pre = [(s, e) for _, s, e in preceding]
-        fol = [(s, e) for _, s, e in following
-               if not any(s < ps < e for ps, _ in pseudo)]  # "but it stopped hurting"
+        fol = [(s, e) for _, s, e in following if not any(s < ps < e for ps, _ in pseudo)]  # "but it stopped hurting"
         hedges = {s for _, s, _ in self.hedges(doc)}
 
         sent_starts = [sent.start for sent in doc.sents]
@@ -102,8 +112,9 @@ class WindowedNegex(Negex):
 
         def negated_before(target: int, not_before: int) -> bool:
             lo, _ = clause(target)
-            hits = sorted((e, s) for s, e in pre
-                          if max(lo, not_before) <= s and e <= target and target - e <= self.window)
+            hits = sorted(
+                (e, s) for s, e in pre if max(lo, not_before) <= s and e <= target and target - e <= self.window
+            )
             if len(hits) > 1 and doc[hits[-1][1]].norm_ in self.double:
                 return False  # "can't stand up without feeling faint"
             return bool(hits)
@@ -114,8 +125,9 @@ class WindowedNegex(Negex):
 
         def alone(c, s: int) -> bool:  # "it bled and it's red, but it's stopped": which one?
             lo = sentence_start(s)
-            return not any(lo <= d.start < s and d.sign != c.sign
-                           and (d.end <= c.start or c.end <= d.start) for d in cands)
+            return not any(
+                lo <= d.start < s and d.sign != c.sign and (d.end <= c.start or c.end <= d.start) for d in cands
+            )
 
         def negated_after(c) -> bool:
             _, hi = clause(c.end - 1)
@@ -128,9 +140,11 @@ class WindowedNegex(Negex):
 
         for c in cands:
             first, second = sorted(c.parts)[0], sorted(c.parts)[-1]
-            c.negated = (negated_before(first[0], 0)
-                         or (second is not first and negated_before(second[0], first[1]))
-                         or negated_after(c))
+            c.negated = (
+                negated_before(first[0], 0)
+                or (second is not first and negated_before(second[0], first[1]))
+                or negated_after(c)
+            )
             if c.negated and (c.end in hedges or c.end + 1 in hedges):
                 c.negated = False  # "not bleeding much": still bleeding
         return doc

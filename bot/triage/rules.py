@@ -2,6 +2,7 @@
 
 Everything the detector matches comes from that file; nothing clinical is hard-coded here.
 """
+
 from __future__ import annotations
 
 import string
@@ -16,14 +17,41 @@ from bot.triage.model import FEVER_THRESHOLD_RANGE_C
 from bot.triage.vocabulary import RULES_FILE, Tier, read_yaml, sign_names
 
 DEFAULT_RULES = RULES_FILE
-SOURCE_IDS = {"MEDLINEPLUS", "NHLBI", "MAYO", "ALBERTA", "WEBMD", "CRUK", "AAMDS", "CHILDRENSMN",
-              "AURORA", "NICE-CG151", "ENHERTS", "FIRSTAID"}
+SOURCE_IDS = {
+    "MEDLINEPLUS",
+    "NHLBI",
+    "MAYO",
+    "ALBERTA",
+    "WEBMD",
+    "CRUK",
+    "AAMDS",
+    "CHILDRENSMN",
+    "AURORA",
+    "NICE-CG151",
+    "ENHERTS",
+    "FIRSTAID",
+}
 TERMSET_KEYS = ("pseudo_negations", "preceding_negations", "following_negations", "termination")
-CONTEXT_LISTS = ("recurrence", "hypothetical", "pseudo_hypothetical", "question_openers_wh",
-                 "question_openers_yes_no", "question_starts", "continuations", "question_phrases",
-                 "assertions", "definite", "pseudo_assertions", "clause_breaks", "scope_ends",
-                 "fever_statements", "fever_asks", "elsewhere_signs", "elsewhere_cues",
-                 "biopsy_site_cues")
+CONTEXT_LISTS = (
+    "recurrence",
+    "hypothetical",
+    "pseudo_hypothetical",
+    "question_openers_wh",
+    "question_openers_yes_no",
+    "question_starts",
+    "continuations",
+    "question_phrases",
+    "assertions",
+    "definite",
+    "pseudo_assertions",
+    "clause_breaks",
+    "scope_ends",
+    "fever_statements",
+    "fever_asks",
+    "elsewhere_signs",
+    "elsewhere_cues",
+    "biopsy_site_cues",
+)
 NUMBER = "<n>"  # in a phrase: any number ("for <n> minutes": "for 20 minutes", "for ten mins")
 MIN_TYPO_LENGTH = 5  # shorter words have too many real neighbours ("pain" -> "rain", "paid")
 
@@ -110,14 +138,23 @@ def _sign(name: str, raw: dict) -> SignRule:
     if tier is Tier.NONE:
         raise RulesError(f"{where}.tier must be call_provider or emergency")
     near = tuple(
-        NearRule(_words(n["words"], f"{where}.near.words"), _words(n["with"], f"{where}.near.with"),
-                 int(n.get("within", 4)), bool(n.get("same_clause", False)),
-                 bool(n.get("qualifier_after", False)))
+        NearRule(
+            _words(n["words"], f"{where}.near.words"),
+            _words(n["with"], f"{where}.near.with"),
+            int(n.get("within", 4)),
+            bool(n.get("same_clause", False)),
+            bool(n.get("qualifier_after", False)),
+        )
         for n in raw.get("near", [])
     )
-    return SignRule(name, tier, _source(raw.get("source"), f"{where}.source"),
-                    _words(raw.get("phrases", []), f"{where}.phrases"), near,
-                    _words(raw.get("exclude", []), f"{where}.exclude"))
+    return SignRule(
+        name,
+        tier,
+        _source(raw.get("source"), f"{where}.source"),
+        _words(raw.get("phrases", []), f"{where}.phrases"),
+        near,
+        _words(raw.get("exclude", []), f"{where}.exclude"),
+    )
 
 
 def _edits(word: str) -> set[str]:
@@ -141,8 +178,7 @@ def _typo_map(raw: dict, keywords: set[str], vocabulary: set[str]) -> dict[str, 
             for variant in _edits(word):
                 owners[variant].add(word)
     # A variant that is a real word, or one letter from two listed words, is left alone.
-    typos = {v: next(iter(w)) for v, w in owners.items()
-             if len(w) == 1 and len(v) >= 4 and v not in protected}
+    typos = {v: next(iter(w)) for v, w in owners.items() if len(w) == 1 and len(v) >= 4 and v not in protected}
     for word, variants in (spelling.get("misspellings") or {}).items():
         for variant in _words(variants or [], f"spelling.misspellings.{word}"):
             typos[variant] = str(word).lower()
@@ -176,52 +212,66 @@ def _load(path: Path, _mtime: int) -> Rules:  # the mtime key reloads a file edi
         for other in body.get("exclude_like", []):
             signs[name] = replace(signs[name], exclude=signs[name].exclude + signs[other].exclude)
     escalations = tuple(
-        Escalation(e["sign"], Tier(e["to"]), _source(e["source"], "escalations.source"),
-                   _words(e["when_message_mentions"], "escalations.when_message_mentions"))
+        Escalation(
+            e["sign"],
+            Tier(e["to"]),
+            _source(e["source"], "escalations.source"),
+            _words(e["when_message_mentions"], "escalations.when_message_mentions"),
+        )
         for e in raw.get("escalations", [])
     )
     feverish = _words(raw.get("feeling_feverish", {}).get("phrases", []), "feeling_feverish")
     explained = tuple(
-        (_words(g["feelings"], "feeling_feverish.explained_by.feelings"),
-         _words(g["causes"], "feeling_feverish.explained_by.causes"))
-        for g in raw.get("feeling_feverish", {}).get("explained_by", []))
+        (
+            _words(g["feelings"], "feeling_feverish.explained_by.feelings"),
+            _words(g["causes"], "feeling_feverish.explained_by.causes"),
+        )
+        for g in raw.get("feeling_feverish", {}).get("explained_by", [])
+    )
     idioms = _words(raw.get("idioms", []), "idioms")
     feverish_raw = raw.get("feeling_feverish", {})
-    feverish_kept = _words(feverish_raw.get("not_cancelled_by_a_reading", []),
-                           "feeling_feverish.not_cancelled_by_a_reading")
+    feverish_kept = _words(
+        feverish_raw.get("not_cancelled_by_a_reading", []), "feeling_feverish.not_cancelled_by_a_reading"
+    )
     fever_medicine = _words(feverish_raw.get("fever_medicine", []), "feeling_feverish.fever_medicine")
     temp = raw["temperature"]
     ctx = raw["context"]
-    termset = {k: list(_words(ctx["termset"].get(k, []), f"context.termset.{k}"))
-               for k in TERMSET_KEYS}
+    termset = {k: list(_words(ctx["termset"].get(k, []), f"context.termset.{k}")) for k in TERMSET_KEYS}
     context = {k: _words(ctx.get(k, []), f"context.{k}") for k in CONTEXT_LISTS}
 
     # Single listed words get one-letter misspellings; phrases and other words keep their spelling.
-    sign_words = [w for s in signs.values()
-                  for w in (*s.phrases, *[x for n in s.near for x in (*n.words, *n.with_)])]
+    sign_words = [w for s in signs.values() for w in (*s.phrases, *[x for n in s.near for x in (*n.words, *n.with_)])]
     cues = [c for e in escalations for c in e.cues]
     keywords = {w for w in [*sign_words, *feverish, *cues] if " " not in w}
-    vocabulary = {t for phrase in _all_lists({k: v for k, v in raw.items() if k != "spelling"})
-                  for t in phrase.lower().split()}
+    vocabulary = {
+        t for phrase in _all_lists({k: v for k, v in raw.items() if k != "spelling"}) for t in phrase.lower().split()
+    }
     threshold = float(raw["fever"]["threshold_c"])
     low, high = FEVER_THRESHOLD_RANGE_C
     if not low <= threshold <= high:
         raise RulesError(f"fever.threshold_c must be in Celsius ({low}-{high})")
     return Rules(
-        path=path, threshold_c=threshold,
+        path=path,
+        threshold_c=threshold,
         celsius_range=_low_high(temp["celsius_range"]),
         fahrenheit_range=_low_high(temp["fahrenheit_range"]),
         temperature_keywords=frozenset(_words(temp["keywords"], "temperature.keywords")),
         not_units=frozenset(_words(temp["not_units"], "temperature.not_units")),
-        temperature={k: _words(temp[k], f"temperature.{k}")
-                     for k in ("celsius_units", "fahrenheit_units", "degree_words")},
-        signs=signs, idioms=idioms, feverish=feverish, feverish_explained_by=explained,
+        temperature={
+            k: _words(temp[k], f"temperature.{k}") for k in ("celsius_units", "fahrenheit_units", "degree_words")
+        },
+        signs=signs,
+        idioms=idioms,
+        feverish=feverish,
+        feverish_explained_by=explained,
         escalations=escalations,
         typos=_typo_map(raw, keywords, vocabulary),
-        termset=termset, negation_window=int(ctx.get("negation_window", 6)), context=context,
+        termset=termset,
+        negation_window=int(ctx.get("negation_window", 6)),
+        context=context,
         negation_hedges=_words(ctx.get("negation_hedges", []), "context.negation_hedges"),
         double_negatives=_words(ctx.get("double_negatives", []), "context.double_negatives"),
-        negation_clause_starts=_words(ctx.get("negation_clause_starts", []),
-                                      "context.negation_clause_starts"),
-        feverish_kept=feverish_kept, fever_medicine=fever_medicine,
+        negation_clause_starts=_words(ctx.get("negation_clause_starts", []), "context.negation_clause_starts"),
+        feverish_kept=feverish_kept,
+        fever_medicine=fever_medicine,
     )

@@ -4,6 +4,7 @@ A regular expression over the message, because patients glue numbers and units t
 ("temp=38.4c") in ways a tokenizer splits unpredictably. Unit words, ranges and the words that
 make a bare whole number a temperature all come from warning_signs.yml.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,8 +39,7 @@ class TemperatureReader:
         self.celsius, self.fahrenheit = set(t["celsius_units"]), set(t["fahrenheit_units"])
         units = sorted(self.celsius | self.fahrenheit, key=len, reverse=True)
         degrees = sorted(t["degree_words"], key=len, reverse=True)
-        self.pattern = re.compile(_NUMBER % (_alternatives(degrees), _alternatives(units)),
-                                  re.IGNORECASE | re.VERBOSE)
+        self.pattern = re.compile(_NUMBER % (_alternatives(degrees), _alternatives(units)), re.IGNORECASE | re.VERBOSE)
 
     def to_celsius(self, value: float, unit: str | None) -> float | None:
         """Celsius for a reading, guessing the scale from the range when no unit is given."""
@@ -83,7 +83,7 @@ def parse_temperatures(text: str, rules: Rules | None = None) -> list[Temperatur
         if t.needs_keyword:
             starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, t.start)]
             end = _SENTENCE_END.search(text, t.end)
-            sentence = text[(starts[-1] if starts else 0):(end.start() if end else len(text))]
+            sentence = text[(starts[-1] if starts else 0) : (end.start() if end else len(text))]
             if not {w.lower() for w in _WORD.findall(sentence)} & rules.temperature_keywords:
                 continue
         result.append(t)

@@ -5,6 +5,7 @@ Standard library and yaml only: the API, the tools and the tests import it witho
 spaCy or Rasa. Everything else that needs a tier's rank, a sign's name or an escalation's
 status takes it from here, so the orderings cannot drift apart.
 """
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """401 and 403/404 first: every patient route refuses a missing, bad or foreign identity."""
+
 import time
 
 import jwt
@@ -15,8 +16,11 @@ ROUTES = [
 
 
 def _call(client, method, path, body, headers, cid="x" * 32):
-    return getattr(client, method)(path.format(cid=cid), json=body, headers=headers) if body else \
-        getattr(client, method)(path.format(cid=cid), headers=headers)
+    return (
+        getattr(client, method)(path.format(cid=cid), json=body, headers=headers)
+        if body
+        else getattr(client, method)(path.format(cid=cid), headers=headers)
+    )
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
@@ -28,8 +32,13 @@ def test_missing_token_is_401(client, method, path, body):
 
 def _token(settings, **overrides):
     now = int(time.time())
-    claims = {"sub": "patient-1", "iss": settings.patient_token_issuer, "aud": settings.patient_token_audience,
-              "iat": now, "exp": now + 300}
+    claims = {
+        "sub": "patient-1",
+        "iss": settings.patient_token_issuer,
+        "aud": settings.patient_token_audience,
+        "iat": now,
+        "exp": now + 300,
+    }
     claims.update(overrides)
     key = overrides.pop("_key", settings.hs256_keys[0])
     claims.pop("_key", None)
@@ -50,8 +59,16 @@ def _token(settings, **overrides):
         lambda now: {"sub": "patient-\u202e1"},  # DISP-1: a bidi override would display as another patient's id
         lambda now: {"sub": "patient\n1"},  # control characters have no place in an identifier
     ],
-    ids=["bad-signature", "wrong-issuer", "wrong-audience", "expired", "no-subject", "too-long-lived",
-         "bidi-subject", "control-subject"],
+    ids=[
+        "bad-signature",
+        "wrong-issuer",
+        "wrong-audience",
+        "expired",
+        "no-subject",
+        "too-long-lived",
+        "bidi-subject",
+        "control-subject",
+    ],
 )
 def test_bad_tokens_are_401(client, settings, overrides):
     headers = {"Authorization": f"Bearer {_token(settings, **overrides(int(time.time())))}"}
@@ -60,8 +77,13 @@ def test_bad_tokens_are_401(client, settings, overrides):
 
 def test_alg_none_is_401(client, settings):
     now = int(time.time())
-    claims = {"sub": "p", "iss": settings.patient_token_issuer, "aud": settings.patient_token_audience,
-              "iat": now, "exp": now + 60}
+    claims = {
+        "sub": "p",
+        "iss": settings.patient_token_issuer,
+        "aud": settings.patient_token_audience,
+        "iat": now,
+        "exp": now + 60,
+    }
     # PyJWT's type hints omit the None key that algorithm "none" requires
     unsigned = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
     assert client.post("/api/v1/conversations", headers={"Authorization": f"Bearer {unsigned}"}).status_code == 401

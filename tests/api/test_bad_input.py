@@ -1,4 +1,5 @@
 """Every bad-input class gets a clear JSON error with a stable shape, and nothing is stored."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -11,8 +12,11 @@ def _stored_messages(client) -> int:
 
 
 def _post_raw(client, patient, conversation, content, content_type="application/json"):
-    return client.post(f"/api/v1/conversations/{conversation}/messages", content=content,
-                       headers={**patient, "Content-Type": content_type})
+    return client.post(
+        f"/api/v1/conversations/{conversation}/messages",
+        content=content,
+        headers={**patient, "Content-Type": content_type},
+    )
 
 
 @pytest.mark.parametrize(
@@ -24,7 +28,7 @@ def _post_raw(client, patient, conversation, content, content_type="application/
         ('{"text": "unfinished', 400, "invalid_json"),
         ('{"text": 42}', 422, "validation_error"),
         ('{"text": ["a"]}', 422, "validation_error"),
-        ('{}', 422, "validation_error"),
+        ("{}", 422, "validation_error"),
         ('{"text": "' + "a" * 17000 + '"}', 413, "payload_too_large"),
     ],
     ids=["empty", "whitespace", "too-long", "invalid-json", "number", "list", "missing", "body-over-16k"],

@@ -1,5 +1,6 @@
 """`aftercare serve` and the account commands as a newcomer meets them: clear errors, honest
 help, readable server log lines."""
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,14 @@ def _subcommand(name: str) -> argparse.ArgumentParser:
 @pytest.mark.parametrize(
     "command",
     [
-        "serve", "patient-token", "create-staff", "disable-staff",
-        "list-staff", "enable-staff", "set-role", "reset-password",
+        "serve",
+        "patient-token",
+        "create-staff",
+        "disable-staff",
+        "list-staff",
+        "enable-staff",
+        "set-role",
+        "reset-password",
     ],
 )
 def test_every_option_has_help_and_shows_its_default(command, capsys):

@@ -1,5 +1,6 @@
 """The detector runs once per patient message: the API detects, and its detection travels with
 the message through the NLU component to the triage action (real model, real detector)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """If the model fails, times out or is not loaded, the detector still triages and escalates."""
+
 import asyncio
 
 import pytest
@@ -86,8 +87,9 @@ def test_database_failure_still_answers_and_loses_no_escalation(settings, patien
         cid = client.post("/api/v1/conversations", headers=patient).json()["conversation_id"]
         with monkeypatch.context() as patched:
             patched.setattr(service, "_persist", database_down)
-            body = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "the site won't stop bleeding"},
-                               headers=patient).json()
+            body = client.post(
+                f"/api/v1/conversations/{cid}/messages", json={"text": "the site won't stop bleeding"}, headers=patient
+            ).json()
         assert body["triage"]["level"] == "emergency"
         assert settings.spool_path.exists()
         # The next message that reaches the database replays the spooled escalation first.

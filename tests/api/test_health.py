@@ -19,8 +19,11 @@ def test_readyz_is_200_with_model_and_database(client):
 
 def test_openapi_documents_the_patient_routes(client):
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/api/v1/conversations", "/api/v1/conversations/{conversation_id}/messages",
-            "/webhooks/rest/webhook"} <= set(paths)
+    assert {
+        "/api/v1/conversations",
+        "/api/v1/conversations/{conversation_id}/messages",
+        "/webhooks/rest/webhook",
+    } <= set(paths)
 
 
 def test_readyz_turns_503_while_draining(client):

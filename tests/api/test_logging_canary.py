@@ -1,4 +1,5 @@
 """LOG-1: no patient text or token in any log line at the default level."""
+
 import json
 import logging
 
@@ -12,8 +13,12 @@ def test_no_patient_text_or_token_in_logs(settings, assistant, capfd):
     token = headers["Authorization"].split()[1]
     with make_client(settings, assistant) as client:
         cid = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
-        for text in (f"hello {CANARY}", f"{CANARY} my site is bleeding and I have a fever",
-                     f"what is {CANARY}?", f"{CANARY} " + "x" * 2100):
+        for text in (
+            f"hello {CANARY}",
+            f"{CANARY} my site is bleeding and I have a fever",
+            f"what is {CANARY}?",
+            f"{CANARY} " + "x" * 2100,
+        ):
             client.post(f"/api/v1/conversations/{cid}/messages", json={"text": text}, headers=headers)
         client.post("/webhooks/rest/webhook", content=f"{CANARY} not json", headers=headers)
         logging.getLogger("aftercare.test").info("test marker")
@@ -48,8 +53,9 @@ def test_a_logged_exception_keeps_its_traceback_but_not_its_message(settings, ca
     headers = auth(settings, "patient-canary")
     with make_client(settings, _QuotingAssistant()) as client:
         cid = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
-        response = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": f"{CANARY} is sore"},
-                               headers=headers)
+        response = client.post(
+            f"/api/v1/conversations/{cid}/messages", json={"text": f"{CANARY} is sore"}, headers=headers
+        )
     assert response.status_code == 200 and response.json()["answered_by"] == "failsafe"
     out, err = capfd.readouterr()
     [failure] = [line for line in _log_lines(err) if "traceback" in line]

@@ -1,4 +1,5 @@
 """The patient API with the real model and a real (SQLite) database."""
+
 import sqlalchemy as sa
 
 from api.escalations.models import Escalation
@@ -65,14 +66,18 @@ def test_transcript_lists_both_sides_in_order(client, patient, conversation):
 
 
 def test_rest_webhook_accepts_json_sent_as_text_plain(client, patient):
-    response = client.post("/webhooks/rest/webhook", content='{"sender": "widget-123", "message": "hi there"}',
-                           headers={**patient, "Content-Type": "text/plain"})
+    response = client.post(
+        "/webhooks/rest/webhook",
+        content='{"sender": "widget-123", "message": "hi there"}',
+        headers={**patient, "Content-Type": "text/plain"},
+    )
     assert response.status_code == 200
     [first, *_] = response.json()
     assert first["recipient_id"] == "widget-123" and first["text"]
 
 
 def test_rest_webhook_reports_triage_in_custom(client, patient):
-    response = client.post("/webhooks/rest/webhook", json={"sender": "widget-456", "message": "I passed out"},
-                           headers=patient)
+    response = client.post(
+        "/webhooks/rest/webhook", json={"sender": "widget-456", "message": "I passed out"}, headers=patient
+    )
     assert response.json()[0]["custom"]["triage"]["level"] == "emergency"

@@ -1,4 +1,5 @@
 """Persistence on SQLite and on a real PostgreSQL server (AFTERCARE_TEST_POSTGRES_URL)."""
+
 import os
 import uuid
 
@@ -36,8 +37,11 @@ def test_message_and_escalation_are_stored(database_url, make_settings, assistan
     headers = auth(settings)
     with make_client(settings, assistant) as client:
         cid = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
-        body = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": "there's pus coming out of the site"},
-                           headers=headers).json()
+        body = client.post(
+            f"/api/v1/conversations/{cid}/messages",
+            json={"text": "there's pus coming out of the site"},
+            headers=headers,
+        ).json()
         transcript = client.get(f"/api/v1/conversations/{cid}/messages", headers=headers).json()["messages"]
     assert body["escalation_id"]
     assert transcript[0]["text"] == "there's pus coming out of the site"

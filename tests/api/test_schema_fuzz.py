@@ -119,8 +119,9 @@ ISSUE_13_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("who", "method", "path", "body"), [p[1:] for p in ISSUE_13_INPUTS],
-                         ids=[p[0] for p in ISSUE_13_INPUTS])
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body"), [p[1:] for p in ISSUE_13_INPUTS], ids=[p[0] for p in ISSUE_13_INPUTS]
+)
 def test_inputs_issue_13_found_never_answer_5xx(target: Target, who: str, method: str, path: str, body: str | None):
     token = target.patient_token if who == "patient" else target.admin_token
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}

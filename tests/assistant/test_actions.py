@@ -1,4 +1,5 @@
 """Custom actions with real rasa-sdk Tracker and CollectingDispatcher objects."""
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -115,8 +116,12 @@ def test_triage_uses_the_detection_that_came_with_the_message():
     from bot.triage import get_detector
     from bot.triage.model import DETECTION_KEY
 
-    latest = {"text": "it hurts a bit", "intent": {"name": "report_warning_sign", "confidence": 1.0},
-              "entities": [], DETECTION_KEY: get_detector().detect("I have chest pain").to_dict()}
+    latest = {
+        "text": "it hurts a bit",
+        "intent": {"name": "report_warning_sign", "confidence": 1.0},
+        "entities": [],
+        DETECTION_KEY: get_detector().detect("I have chest pain").to_dict(),
+    }
     dispatcher = CollectingDispatcher()
     ActionTriageWarningSign().run(dispatcher, Tracker("s", {}, latest, [], False, None, {}, "action_listen"), {})
     assert dispatcher.messages[0]["custom"]["tier"] == "emergency"

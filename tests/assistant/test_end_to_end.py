@@ -1,4 +1,5 @@
 """The trained model in-process: every warning sign reported in a sentence gets its tier and reply."""
+
 import pytest
 
 from bot.content import get_clinic

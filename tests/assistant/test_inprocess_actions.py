@@ -1,4 +1,5 @@
 """The in-process action endpoint behaves like a real action server for Rasa."""
+
 import asyncio
 
 import pytest
@@ -9,9 +10,16 @@ from bot.content import ClinicSettings
 
 
 def _call(action_name: str, intent: str = "ask_results") -> dict:
-    tracker = {"sender_id": "s", "slots": {}, "latest_message": {"text": "when are results back",
-               "intent": {"name": intent}, "entities": []}, "events": [], "paused": False,
-               "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}
+    tracker = {
+        "sender_id": "s",
+        "slots": {},
+        "latest_message": {"text": "when are results back", "intent": {"name": intent}, "entities": []},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
     return {"next_action": action_name, "tracker": tracker, "domain": {}, "version": "3.6.21"}
 
 
@@ -24,7 +32,6 @@ def test_unknown_action_is_a_404_like_an_action_server():
     with pytest.raises(ClientResponseError) as error:
         asyncio.run(InProcessActionEndpoint().request(json=_call("action_does_not_exist")))
     assert error.value.status == 404
-
 
 
 def test_actions_answer_with_the_clinic_settings_they_are_given():

@@ -1,4 +1,5 @@
 """Rasa's own checks on the project: data validation and conversation tests on the trained model."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,15 @@ def test_data_validates_without_warnings():
 
 @pytest.mark.integration
 def test_conversation_tests_pass_on_the_trained_model(tmp_path):
-    result = _rasa("test", "core", "--model", str(MODEL), "--stories", "tests/test_stories.yml",
-                   "--fail-on-prediction-errors", "--out", str(tmp_path))
+    result = _rasa(
+        "test",
+        "core",
+        "--model",
+        str(MODEL),
+        "--stories",
+        "tests/test_stories.yml",
+        "--fail-on-prediction-errors",
+        "--out",
+        str(tmp_path),
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -1,4 +1,5 @@
 """The Rasa speed-ups keep Rasa's results and errors."""
+
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction

@@ -1,4 +1,5 @@
 """`aftercare shell` through its real entry point, driven on standard input."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,15 @@ def _terminal_environment() -> dict[str, str]:
 
 @pytest.mark.integration
 def test_shell_starts_quietly_and_answers_help_itself():
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "shell", "--model", str(MODEL)], input="/help\n/quit\n",
-                            cwd=ROOT, capture_output=True, text=True, timeout=600, env=_terminal_environment())
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--model", str(MODEL)],
+        input="/help\n/quit\n",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_terminal_environment(),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Warning" not in result.stderr, result.stderr[-3000:]  # no library deprecation warnings
     prompt, _, after = result.stdout.partition("you> ")

@@ -1,4 +1,5 @@
 """The benchmark reports the last training's duration without training again."""
+
 from __future__ import annotations
 
 import json

@@ -84,9 +84,7 @@ def patient_says(server: StaffServer, text: str, patient_id: str = PATIENT) -> s
     headers = {"Authorization": f"Bearer {mint_patient_token(patient_id, server.settings)}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
         conversation = client.post("/api/v1/conversations").json()["conversation_id"]
-        response = client.post(
-            f"/api/v1/conversations/{conversation}/messages", json={"text": text}
-        )
+        response = client.post(f"/api/v1/conversations/{conversation}/messages", json={"text": text})
         assert response.status_code == 200, response.text
         return response.json()["escalation_id"]
 
@@ -96,10 +94,7 @@ def seed_callback_request(server: StaffServer) -> None:
     patient_says(server, "thanks, that helps", patient_id="demo-patient-0017")
     with transaction(server.ctx.sessions) as session:
         conversation, message = session.execute(
-            sa.text(
-                "SELECT conversation_id, id FROM messages WHERE role = 'patient' "
-                "ORDER BY id DESC LIMIT 1"
-            )
+            sa.text("SELECT conversation_id, id FROM messages WHERE role = 'patient' ORDER BY id DESC LIMIT 1")
         ).one()
         open_escalation(session, conversation, message, "callback", [], notify_webhook=False)
 
@@ -137,9 +132,7 @@ def test_a_nurse_sees_a_new_escalation_live_and_resolves_it(page, server, tmp_pa
     expect(row).to_be_visible(timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True, "the row must arrive without a reload"
     assert row.locator(".badge").inner_text() in {"Emergency", "Call provider"}
-    expect(page.locator("#queue-rows tr").first).to_have_attribute(
-        "data-id", escalation
-    )  # above the callback
+    expect(page.locator("#queue-rows tr").first).to_have_attribute("data-id", escalation)  # above the callback
     expect(page.locator("#announcer")).to_contain_text("New")
     expect(page.locator("#queue-total")).to_have_text("2")
     assert WARNING not in page.content()  # the queue shows no message text
@@ -160,9 +153,7 @@ def test_a_nurse_sees_a_new_escalation_live_and_resolves_it(page, server, tmp_pa
     page.screenshot(path=str(shots / "staff-conversation.png"), full_page=True)
     page.get_by_role("button", name="Resolve").click()
     expect(page.locator("#status-text")).to_have_text("Resolved")
-    expect(page.locator("#resolution-note")).to_have_text(
-        "Called the patient; coming to the day unit within the hour."
-    )
+    expect(page.locator("#resolution-note")).to_have_text("Called the patient; coming to the day unit within the hour.")
     assert_accessible(page)
 
     with server.ctx.sessions() as session:
@@ -182,9 +173,7 @@ def test_another_nurses_acknowledge_moves_the_row_out_of_the_open_queue(page, se
         create_staff(session, "second.e2e@clinic.test", "Sam Second", "nurse", PASSWORD)
     log_in_with_the_keyboard(page, server)
     expect(page.locator("#live-state")).to_have_attribute("data-state", "live", timeout=10_000)
-    escalation = patient_says(
-        server, "fever of 38.9 since this morning", patient_id="demo-patient-0051"
-    )
+    escalation = patient_says(server, "fever of 38.9 since this morning", patient_id="demo-patient-0051")
     row = page.locator(f'tr[data-id="{escalation}"]')
     expect(row).to_be_visible(timeout=10_000)
     token = httpx.post(

@@ -154,9 +154,7 @@ def test_a_question_gets_an_answer(page, servers):
 
 def test_a_typing_indicator_shows_while_the_reply_is_on_its_way(page, servers):
     held = []
-    page.route(
-        "**/messages", lambda route: held.append(route)
-    )  # hold the request until the indicator is checked
+    page.route("**/messages", lambda route: held.append(route))  # hold the request until the indicator is checked
     open_chat(page, servers["demo"])
     send(page, "Can I take a bath?")
     expect(page.get_by_role("status")).to_have_text("The assistant is writing…")
@@ -185,9 +183,7 @@ def test_an_emergency_shows_the_emergency_banner_and_is_never_downgraded(page, s
     send(page, "I am short of breath")
     banner = page.get_by_role("alert")
     expect(banner).to_contain_text("This may be an emergency", timeout=REPLY_TIMEOUT_MS)
-    expect(banner.get_by_role("link")).to_have_attribute(
-        "href", "tel:" + get_clinic().emergency_number
-    )
+    expect(banner.get_by_role("link")).to_have_attribute("href", "tel:" + get_clinic().emergency_number)
     send(page, "I have a fever of 38.6")
     wait_until_delivered(page)
     expect(banner).to_contain_text("This may be an emergency")
@@ -200,9 +196,7 @@ def test_answers_stay_under_their_questions_when_typed_quickly(page, servers):
     wait_until_delivered(page)
     roles = page.locator(".ma-msg").evaluate_all("els => els.map(e => e.classList[1])")
     second_question = roles.index("ma-msg--patient", 1)
-    assert (
-        roles[0] == "ma-msg--patient" and second_question > 1 and roles[-1] == "ma-msg--assistant"
-    )
+    assert roles[0] == "ma-msg--patient" and second_question > 1 and roles[-1] == "ma-msg--assistant"
 
 
 def test_reply_buttons_send_their_payload(page, servers):
@@ -274,9 +268,7 @@ def test_a_failed_send_keeps_the_message_and_can_be_retried(page, servers):
 
 def test_an_expired_token_is_replaced_once_from_the_portal(page, servers):
     token_requests = []
-    page.on(
-        "request", lambda r: token_requests.append(r.url) if r.url.endswith("/demo/token") else None
-    )
+    page.on("request", lambda r: token_requests.append(r.url) if r.url.endswith("/demo/token") else None)
     expired = {"left": 1}
 
     def first_call_expired(route):
@@ -341,9 +333,7 @@ def test_logout_clears_the_conversation_and_the_screen(page, servers):
 
 def test_a_portal_on_an_allowed_origin_embeds_the_widget_cross_origin(page, servers):
     open_chat(page, servers["portal"])
-    expect(page.get_by_role("button", name=LAUNCHER)).to_have_css(
-        "position", "fixed"
-    )  # widget.css loaded
+    expect(page.get_by_role("button", name=LAUNCHER)).to_have_css("position", "fixed")  # widget.css loaded
     send(page, "When will I get my results?")
     expect(replies(page)).not_to_have_count(0, timeout=REPLY_TIMEOUT_MS)
 
@@ -360,14 +350,10 @@ def test_a_portal_on_another_origin_is_refused(page, servers):
     )
     assert "access-control-allow-origin" not in preflight.headers
 
-    open_chat(
-        page, servers["foreign_portal"]
-    )  # the script itself loads: <script src> needs no CORS
+    open_chat(page, servers["foreign_portal"])  # the script itself loads: <script src> needs no CORS
     send(page, "When will I get my results?")
     failed = page.locator(".ma-msg--patient").last
-    expect(failed.get_by_role("button", name="Retry sending this message")).to_be_visible(
-        timeout=10_000
-    )
+    expect(failed.get_by_role("button", name="Retry sending this message")).to_be_visible(timeout=10_000)
     expect(failed).to_contain_text("Not sent")
     expect(replies(page)).to_have_count(0)
 
@@ -383,9 +369,7 @@ def test_the_widget_works_from_the_keyboard_alone(page, servers):
         if launcher.evaluate("el => el === document.activeElement"):
             break
     expect(launcher).to_be_focused()
-    outline = launcher.evaluate(
-        "el => getComputedStyle(el).outlineStyle + ' ' + getComputedStyle(el).outlineWidth"
-    )
+    outline = launcher.evaluate("el => getComputedStyle(el).outlineStyle + ' ' + getComputedStyle(el).outlineWidth")
     assert outline == "solid 3px"  # visible focus
     page.keyboard.press("Enter")
     expect(launcher).to_have_attribute("aria-expanded", "true")
@@ -412,14 +396,10 @@ def test_axe_finds_no_serious_or_critical_violations(page, servers, tmp_path):
     page.screenshot(path=str(screenshot_path("widget.png", tmp_path)))
     page.route("**/messages", lambda route: route.abort())  # a failed message and its Retry too
     send(page, "Is this normal?")
-    expect(page.get_by_role("button", name="Retry sending this message")).to_be_visible(
-        timeout=10_000
-    )
+    expect(page.get_by_role("button", name="Retry sending this message")).to_be_visible(timeout=10_000)
     opened = axe.run(page)
     for results in (closed, opened):
-        serious = [
-            v for v in results.response["violations"] if v["impact"] in ("serious", "critical")
-        ]
+        serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
         assert serious == [], results.generate_report()
 
 
@@ -576,11 +556,27 @@ def test_phone_numbers_in_answers_are_tel_links(page, servers):
 
 def test_reply_text_is_never_parsed_as_html(page, servers):
     markup = '<img src=x onerror="window.__owned=1"> call +1-555-0100'
-    reply = {"text": markup, "kind": "answer", "sources": [], "phone": None, "buttons": [],
-             "source_links": [{"id": "X", "name": "<b>bold</b>", "url": "javascript:alert(1)"}]}
-    page.route("**/messages", lambda route: route.fulfill(json={
-        "conversation_id": "x", "replies": [reply], "topic": None,
-        "triage": {"level": "none", "signs": []}, "escalation_id": None, "answered_by": "assistant"}))
+    reply = {
+        "text": markup,
+        "kind": "answer",
+        "sources": [],
+        "phone": None,
+        "buttons": [],
+        "source_links": [{"id": "X", "name": "<b>bold</b>", "url": "javascript:alert(1)"}],
+    }
+    page.route(
+        "**/messages",
+        lambda route: route.fulfill(
+            json={
+                "conversation_id": "x",
+                "replies": [reply],
+                "topic": None,
+                "triage": {"level": "none", "signs": []},
+                "escalation_id": None,
+                "answered_by": "assistant",
+            }
+        ),
+    )
     open_chat(page, servers["demo"])
     send(page, "Hello")
     expect(replies(page).first).to_contain_text('<img src=x onerror="window.__owned=1"> call')

@@ -40,9 +40,7 @@ def case(
 class ScriptedAssistant:
     """Answers from a text -> FakeReply table; unknown texts get a plain tier-none reply."""
 
-    def __init__(
-        self, replies: dict[str, FakeReply] | None = None, fail_on: set[str] | None = None
-    ):
+    def __init__(self, replies: dict[str, FakeReply] | None = None, fail_on: set[str] | None = None):
         self.replies = replies or {}
         self.fail_on = fail_on or set()
         self.calls: list[tuple[str, str]] = []

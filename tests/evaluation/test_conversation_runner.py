@@ -41,12 +41,22 @@ SCRIPT = {
 
 def test_turns_go_through_the_api_in_one_conversation_each():
     conversations = _doc(
-        {"id": "e-1", "category": "emergency_then_more", "turns": [
-            {"text": "i passed out", "expect": {"level": "emergency", "no_question": True}},
-            {"text": "ok calling", "expect": {"level": "none", "no_question": True}}]},
-        {"id": "b-1", "category": "benign", "turns": [
-            {"text": "can I shower", "expect": {"level": "none"}},
-            {"text": "the model will fail on this one", "expect": {"level": "none"}}]},
+        {
+            "id": "e-1",
+            "category": "emergency_then_more",
+            "turns": [
+                {"text": "i passed out", "expect": {"level": "emergency", "no_question": True}},
+                {"text": "ok calling", "expect": {"level": "none", "no_question": True}},
+            ],
+        },
+        {
+            "id": "b-1",
+            "category": "benign",
+            "turns": [
+                {"text": "can I shower", "expect": {"level": "none"}},
+                {"text": "the model will fail on this one", "expect": {"level": "none"}},
+            ],
+        },
     )
     assistant = ScriptedAssistant(SCRIPT)
     with in_process_api(assistant) as (client, token_for):
@@ -58,8 +68,10 @@ def test_turns_go_through_the_api_in_one_conversation_each():
     ]
     assert emergency[0].asked == ("temperature",)
     # A model failure is the API's fail-safe reply, not a crash of the evaluation.
-    assert [(o.level, o.answered_by, o.error) for o in benign] == [("none", "assistant", None),
-                                                                   ("none", "failsafe", None)]
+    assert [(o.level, o.answered_by, o.error) for o in benign] == [
+        ("none", "assistant", None),
+        ("none", "failsafe", None),
+    ]
     # Both turns of a conversation reach the assistant as one conversation; conversations differ.
     senders = assistant.senders
     assert senders["i passed out"] == senders["ok calling"] != senders["can I shower"]
@@ -71,8 +83,9 @@ def test_two_shipped_conversations_through_the_trained_model(assistant):
     wanted = {"em-01", "bg-01"}
     conversations = [c for c in load_conversations() if c.id in wanted]
     with in_process_api(assistant) as (client, token_for):
-        played = dict((c.id, observed) for c, observed in play_conversations(client, token_for, conversations,
-                                                                            progress=False))
+        played = dict(
+            (c.id, observed) for c, observed in play_conversations(client, token_for, conversations, progress=False)
+        )
     assert set(played) == wanted
     for observed in played.values():
         assert all(o.error is None and o.status == 200 for o in observed)

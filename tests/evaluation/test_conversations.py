@@ -136,8 +136,14 @@ def test_an_empty_or_wrongly_shaped_document_is_refused():
 
 
 def _seen(level="none", question=False, error=None, asked=()):
-    return TurnObservation(level=level, asked_question=question, asked=asked, answered_by="assistant",
-                           status=200 if error is None else 500, error=error)
+    return TurnObservation(
+        level=level,
+        asked_question=question,
+        asked=asked,
+        answered_by="assistant",
+        status=200 if error is None else 500,
+        error=error,
+    )
 
 
 @pytest.fixture
@@ -145,14 +151,24 @@ def played():
     """Three conversations: one perfect, one under-triaged follow-up, one emergency then a question."""
     perfect, missed, questioned = parse_conversations(
         _doc(
-            _conv("ok-1", "fever_number_later",
-                  [_turn("i feel hot", "none", asks="temperature"), _turn("38.6", "call_provider")]),
-            _conv("miss-1", "bleeding_followup",
-                  [_turn("bleeding a bit", "call_provider"),
-                   _turn("15 min pressing, still going", "emergency", no_question=True)]),
-            _conv("ask-1", "emergency_then_more",
-                  [_turn("i passed out", "emergency", no_question=True),
-                   _turn("ok calling", "none", no_question=True)]),
+            _conv(
+                "ok-1",
+                "fever_number_later",
+                [_turn("i feel hot", "none", asks="temperature"), _turn("38.6", "call_provider")],
+            ),
+            _conv(
+                "miss-1",
+                "bleeding_followup",
+                [
+                    _turn("bleeding a bit", "call_provider"),
+                    _turn("15 min pressing, still going", "emergency", no_question=True),
+                ],
+            ),
+            _conv(
+                "ask-1",
+                "emergency_then_more",
+                [_turn("i passed out", "emergency", no_question=True), _turn("ok calling", "none", no_question=True)],
+            ),
         )
     )
     return [
@@ -237,7 +253,11 @@ def test_an_api_body_becomes_an_observation():
     }
     seen = TurnObservation.from_body(body, latency_ms=12.0)
     assert (seen.level, seen.asked_question, seen.asked, seen.answered_by) == (
-        "call_provider", True, ("temperature",), "safety_net")
+        "call_provider",
+        True,
+        ("temperature",),
+        "safety_net",
+    )
     plain = TurnObservation.from_body({"replies": [{"text": "How long has it bled?"}], "triage": {"level": "none"}}, 1)
     assert plain.asked_question and plain.asked == ("duration",)
     assert TurnObservation.from_body({"replies": [], "triage": {"level": "none"}}, 1.0).error == "no reply"
@@ -245,8 +265,12 @@ def test_an_api_body_becomes_an_observation():
 
 def test_the_report_lists_failing_conversations_and_categories(played, tmp_path):
     m = compute_conversation_metrics(played)
-    meta = {"generated": "now", "conversation_set": "x.yml", "seconds": 1.0,
-            "latency": {"mean_ms": 1.0, "p50_ms": 1.0, "p95_ms": 2.0, "max_ms": 3.0}}
+    meta = {
+        "generated": "now",
+        "conversation_set": "x.yml",
+        "seconds": 1.0,
+        "latency": {"mean_ms": 1.0, "p50_ms": 1.0, "p95_ms": 2.0, "max_ms": 3.0},
+    }
     markdown = render_markdown(m, meta)
     assert "### miss-1 (bleeding_followup)" in markdown and "### ask-1" in markdown
     assert "### ok-1" not in markdown

@@ -140,9 +140,7 @@ def test_the_set_reads_like_real_patients(cases):
     assert any("38" in t or "39" in t for t in fever_texts)  # Celsius
     assert any("100" in t or "101" in t or "102" in t for t in fever_texts)  # Fahrenheit
     assert any(
-        c.category == "report"
-        and c.expected_signs == ("fever",)
-        and not any(ch.isdigit() for ch in c.text)
+        c.category == "report" and c.expected_signs == ("fever",) and not any(ch.isdigit() for ch in c.text)
         for c in cases
     )  # no number at all
 

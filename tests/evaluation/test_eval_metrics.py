@@ -74,13 +74,9 @@ def test_observation_from_reply():
 # ---------------------------------------------------------------- recall
 def test_recall_counts_a_report_as_caught_at_call_provider_or_above():
     results = [
-        RowResult(
-            case("r1", "report", "call_provider", ["fever"]), obs("call_provider", ["fever"])
-        ),
+        RowResult(case("r1", "report", "call_provider", ["fever"]), obs("call_provider", ["fever"])),
         RowResult(case("r2", "report", "emergency", ["chest_pain"]), obs("call_provider")),
-        RowResult(
-            case("r3", "report", "call_provider", ["redness"]), obs("emergency", ["redness"])
-        ),
+        RowResult(case("r3", "report", "call_provider", ["redness"]), obs("emergency", ["redness"])),
         RowResult(case("r4", "report", "call_provider", ["swelling"]), obs("none")),
     ]
     m = compute_metrics(results)
@@ -126,9 +122,7 @@ def test_emergency_accuracy_counts_only_exact_emergency():
 # ---------------------------------------------------------------- over-triage
 def test_over_triage_is_share_of_non_reports_with_any_tier():
     results = [
-        RowResult(
-            case("n1", "negated", topic="soreness"), obs("call_provider", ["fever"], "soreness")
-        ),
+        RowResult(case("n1", "negated", topic="soreness"), obs("call_provider", ["fever"], "soreness")),
         RowResult(case("n2", "negated", topic="soreness"), obs("none", [], "soreness")),
         RowResult(case("q1", "question_about_signs", topic="warning_signs_info"), obs("emergency")),
         RowResult(case("t1", "topic", topic="results"), obs("none", [], "results")),
@@ -145,9 +139,7 @@ def test_over_triage_is_share_of_non_reports_with_any_tier():
 
 
 def test_over_triage_at_exactly_the_threshold_passes():
-    rows = [
-        RowResult(case(f"t{i}", topic="results"), obs("none", [], "results")) for i in range(19)
-    ]
+    rows = [RowResult(case(f"t{i}", topic="results"), obs("none", [], "results")) for i in range(19)]
     rows.append(RowResult(case("t19", topic="results"), obs("call_provider", [], "results")))
     rows.append(RowResult(case("r", "report", "call_provider", ["fever"]), obs("call_provider")))
     m = compute_metrics(rows)
@@ -216,15 +208,11 @@ def test_gate_passes_when_everything_is_right_and_reports_each_failure():
     ]
     failures = compute_metrics(bad).gate_failures()
     assert len(failures) == 3
-    assert compute_metrics(
-        bad, Gate(recall=0.0, max_over_triage=1.0, min_topic_accuracy=0.0)
-    ).passed
+    assert compute_metrics(bad, Gate(recall=0.0, max_over_triage=1.0, min_topic_accuracy=0.0)).passed
 
 
 def test_gate_fails_when_a_metric_cannot_be_computed():
-    only_reports = [
-        RowResult(case("r", "report", "call_provider", ["fever"]), obs("call_provider"))
-    ]
+    only_reports = [RowResult(case("r", "report", "call_provider", ["fever"]), obs("call_provider"))]
     failures = compute_metrics(only_reports).gate_failures()
     assert any("over-triage" in f for f in failures)
     assert any("topic" in f for f in failures)

@@ -22,10 +22,7 @@ CASES = load_eval_set()
 
 def oracle_replies(cases=CASES):
     """The reply a perfect assistant would give to every message."""
-    return {
-        c.text: FakeReply(Tier(c.expected_tier), list(c.expected_signs), c.expected_topic)
-        for c in cases
-    }
+    return {c.text: FakeReply(Tier(c.expected_tier), list(c.expected_signs), c.expected_topic) for c in cases}
 
 
 @pytest.fixture
@@ -99,9 +96,7 @@ def test_a_perfect_assistant_passes_and_writes_every_report(tmp_path, model, use
     assert (tmp_path / "eval_confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_failing_gate_exits_non_zero_and_lists_the_failing_messages(
-    tmp_path, model, use_assistant, capsys
-):
+def test_a_failing_gate_exits_non_zero_and_lists_the_failing_messages(tmp_path, model, use_assistant, capsys):
     replies = oracle_replies()
     report = next(c for c in CASES if c.category == "report")
     negated = next(c for c in CASES if c.category == "negated")
@@ -133,9 +128,7 @@ def test_a_missing_model_exits_2(tmp_path, capsys):
 
 def test_failure_text_covers_each_failed_criterion():
     results = [
-        RowResult(
-            case("r", "report", "call_provider", ["fever"], text="hot 39"), Observation("none")
-        ),
+        RowResult(case("r", "report", "call_provider", ["fever"], text="hot 39"), Observation("none")),
         RowResult(
             case("t", topic="results", text="results when"),
             Observation("emergency", (), "activity"),
@@ -155,9 +148,7 @@ def test_failure_text_covers_each_failed_criterion():
 
 def test_markdown_escapes_table_cells():
     results = [
-        RowResult(
-            case("r", "report", "call_provider", ["fever"], text="temp | 39"), Observation("none")
-        ),
+        RowResult(case("r", "report", "call_provider", ["fever"], text="temp | 39"), Observation("none")),
         RowResult(case("t", topic="results"), Observation("none", (), "results")),
     ]
     markdown = render_markdown(compute_metrics(results), {}, None)
@@ -201,9 +192,7 @@ def test_load_summary_is_none_without_a_report(tmp_path):
     assert crossval.load_summary(tmp_path) is None
 
 
-def test_default_eval_reuses_an_existing_summary_and_never_runs_cv(
-    tmp_path, model, use_assistant, monkeypatch
-):
+def test_default_eval_reuses_an_existing_summary_and_never_runs_cv(tmp_path, model, use_assistant, monkeypatch):
     cv_dir = tmp_path / "cross-validation"
     cv_dir.mkdir()
     (cv_dir / "intent_report.json").write_text(json.dumps(INTENT_REPORT))
@@ -264,11 +253,7 @@ def test_the_flag_runs_rasa_cross_validation(tmp_path, model, use_assistant, mon
 
 
 def test_a_failed_cross_validation_exits_2(tmp_path, model, monkeypatch):
-    monkeypatch.setattr(
-        crossval.subprocess, "run", lambda command, **kw: subprocess.CompletedProcess(command, 1)
-    )
+    monkeypatch.setattr(crossval.subprocess, "run", lambda command, **kw: subprocess.CompletedProcess(command, 1))
     with pytest.raises(SystemExit) as exit_info:
-        cli.run(
-            parse(["eval", "--model", str(model), "--out", str(tmp_path), "--cross-validation"])
-        )
+        cli.run(parse(["eval", "--model", str(model), "--out", str(tmp_path), "--cross-validation"]))
     assert exit_info.value.code == 2

@@ -29,9 +29,7 @@ GATE = Gate()
 def eval_assistant(request):
     """The real assistant: the suite's shared session model when there is one, else our own."""
     if not MODEL.exists():
-        pytest.skip(
-            f"no trained model at {MODEL}: run `aftercare train` (`make test` trains first)"
-        )
+        pytest.skip(f"no trained model at {MODEL}: run `aftercare train` (`make test` trains first)")
     try:
         return request.getfixturevalue("assistant")  # tests/conftest.py: loaded once per session
     except pytest.FixtureLookupError:
@@ -107,6 +105,8 @@ def test_multi_turn_figures_do_not_regress(conversation_metrics):
     m = conversation_metrics
     failures = [f for f in m.gate_failures() if "no reply" not in f]
     under = [r for r in m.results if r.under_triaged]
-    assert not failures, "\n".join(failures) + "\nunder-triaged turns:\n" + _turns(
-        under, lambda r: f"expected {r.turn.expect.level}, got {r.observed.level}"
+    assert not failures, (
+        "\n".join(failures)
+        + "\nunder-triaged turns:\n"
+        + _turns(under, lambda r: f"expected {r.turn.expect.level}, got {r.observed.level}")
     )

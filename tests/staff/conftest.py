@@ -74,9 +74,7 @@ def admin(make_staff) -> str:
     return make_staff("admin@clinic.test", "Ada Admin", "admin")
 
 
-def login(
-    client: TestClient, email: str, password: str = PASSWORD, keep_cookie: bool = False
-) -> dict:
+def login(client: TestClient, email: str, password: str = PASSWORD, keep_cookie: bool = False) -> dict:
     """Logs in; returns Bearer headers. The cookie jar is emptied unless `keep_cookie`."""
     response = client.post("/api/v1/staff/session", json={"email": email, "password": password})
     assert response.status_code == 201, response.text
@@ -101,12 +99,8 @@ def raise_escalation(client, settings) -> Callable[..., str]:
 
     def raise_(patient_id: str = "patient-1", text: str = WARNING_MESSAGE) -> str:
         headers = {"Authorization": f"Bearer {mint_patient_token(patient_id, settings)}"}
-        conversation = client.post("/api/v1/conversations", headers=headers).json()[
-            "conversation_id"
-        ]
-        response = client.post(
-            f"/api/v1/conversations/{conversation}/messages", json={"text": text}, headers=headers
-        )
+        conversation = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
+        response = client.post(f"/api/v1/conversations/{conversation}/messages", json={"text": text}, headers=headers)
         assert response.status_code == 200, response.text
         assert response.json()["escalation_id"], "a warning sign should open an escalation"
         return response.json()["escalation_id"]

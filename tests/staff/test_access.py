@@ -63,10 +63,7 @@ def test_anonymous_gets_401(client, method, path):
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 def test_an_unknown_token_gets_401(client, method, path):
-    assert (
-        _call(client, method, path, headers={"Authorization": "Bearer not-a-session"}).status_code
-        == 401
-    )
+    assert _call(client, method, path, headers={"Authorization": "Bearer not-a-session"}).status_code == 401
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
@@ -78,9 +75,7 @@ def test_a_patient_token_is_not_a_staff_token(client, settings, method, path):
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_ONLY)
-def test_a_nurse_gets_403_on_admin_routes_and_it_is_audited(
-    client, ctx, nurse, nurse_headers, method, path
-):
+def test_a_nurse_gets_403_on_admin_routes_and_it_is_audited(client, ctx, nurse, nurse_headers, method, path):
     response = _call(client, method, path, headers=nurse_headers)
     assert response.status_code == 403
     [row] = audit_rows(ctx, action="authz.denied")
@@ -111,9 +106,7 @@ def test_cookie_reads_need_no_csrf_header(cookie_client):
     assert cookie_client.get("/api/v1/escalations").status_code == 200
 
 
-def test_cookie_post_without_csrf_header_is_refused_and_audited(
-    cookie_client, ctx, escalation, nurse
-):
+def test_cookie_post_without_csrf_header_is_refused_and_audited(cookie_client, ctx, escalation, nurse):
     response = cookie_client.post(f"/api/v1/escalations/{escalation}/acknowledge")
     assert response.status_code == 403
     assert "X-CSRF-Token" in response.json()["error"]["message"]
@@ -122,49 +115,28 @@ def test_cookie_post_without_csrf_header_is_refused_and_audited(
 
 
 def test_cookie_post_with_a_wrong_csrf_header_is_refused(cookie_client, escalation):
-    response = cookie_client.post(
-        f"/api/v1/escalations/{escalation}/acknowledge", headers={"X-CSRF-Token": "f" * 64}
-    )
+    response = cookie_client.post(f"/api/v1/escalations/{escalation}/acknowledge", headers={"X-CSRF-Token": "f" * 64})
     assert response.status_code == 403
 
 
-def test_cookie_post_from_another_origin_is_refused_even_with_the_token(
-    cookie_client, ctx, escalation
-):
+def test_cookie_post_from_another_origin_is_refused_even_with_the_token(cookie_client, ctx, escalation):
     headers = {"X-CSRF-Token": _csrf(cookie_client, ctx), "Origin": "https://evil.example"}
-    assert (
-        cookie_client.post(
-            f"/api/v1/escalations/{escalation}/acknowledge", headers=headers
-        ).status_code
-        == 403
-    )
+    assert cookie_client.post(f"/api/v1/escalations/{escalation}/acknowledge", headers=headers).status_code == 403
 
 
 def test_cookie_post_with_the_csrf_header_from_our_origin_works(cookie_client, ctx, escalation):
     headers = {"X-CSRF-Token": _csrf(cookie_client, ctx), "Origin": "http://testserver"}
-    assert (
-        cookie_client.post(
-            f"/api/v1/escalations/{escalation}/acknowledge", headers=headers
-        ).status_code
-        == 200
-    )
+    assert cookie_client.post(f"/api/v1/escalations/{escalation}/acknowledge", headers=headers).status_code == 200
 
 
 def test_cookie_logout_needs_the_csrf_header(cookie_client, ctx):
     assert cookie_client.delete("/api/v1/staff/session").status_code == 403
-    response = cookie_client.delete(
-        "/api/v1/staff/session", headers={"X-CSRF-Token": _csrf(cookie_client, ctx)}
-    )
+    response = cookie_client.delete("/api/v1/staff/session", headers={"X-CSRF-Token": _csrf(cookie_client, ctx)})
     assert response.status_code == 204
 
 
 def test_bearer_requests_need_no_csrf_header(client, nurse_headers, escalation):
-    assert (
-        client.post(
-            f"/api/v1/escalations/{escalation}/acknowledge", headers=nurse_headers
-        ).status_code
-        == 200
-    )
+    assert client.post(f"/api/v1/escalations/{escalation}/acknowledge", headers=nurse_headers).status_code == 200
 
 
 def test_a_cross_site_login_is_refused_and_audited(client, ctx, nurse):

@@ -35,9 +35,7 @@ def _users(factory) -> list[StaffUser]:
 
 
 def test_create_staff_prints_the_id_and_stores_an_argon2_hash(cli_database, capsys):
-    create_staff_from_cli(
-        email="Nurse@Clinic.test", name="Nora Nurse", role="nurse", password=PASSWORD
-    )
+    create_staff_from_cli(email="Nurse@Clinic.test", name="Nora Nurse", role="nurse", password=PASSWORD)
     [user] = _users(cli_database)
     assert capsys.readouterr().out.strip() == user.id
     assert user.email == "nurse@clinic.test" and user.role == "nurse" and not user.disabled
@@ -59,9 +57,7 @@ def test_account_creation_is_audited_as_the_cli(cli_database):
 def test_a_duplicate_email_is_a_clear_error(cli_database):
     create_staff_from_cli(email="nurse@clinic.test", name="Nora", role="nurse", password=PASSWORD)
     with pytest.raises(SystemExit, match="already exists"):
-        create_staff_from_cli(
-            email="NURSE@clinic.test", name="Other", role="nurse", password=PASSWORD
-        )
+        create_staff_from_cli(email="NURSE@clinic.test", name="Other", role="nurse", password=PASSWORD)
     assert len(_users(cli_database)) == 1
 
 
@@ -137,9 +133,7 @@ def test_an_outdated_hash_is_upgraded_at_login(client, ctx, nurse):
         old = PasswordHasher(time_cost=1, memory_cost=512, parallelism=1).hash(PASSWORD)
         session.get(StaffUser, nurse).password_hash = old
     assert (
-        client.post(
-            "/api/v1/staff/session", json={"email": "nurse@clinic.test", "password": PASSWORD}
-        ).status_code
+        client.post("/api/v1/staff/session", json={"email": "nurse@clinic.test", "password": PASSWORD}).status_code
         == 201
     )
     with ctx.sessions() as session:

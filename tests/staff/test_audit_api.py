@@ -18,9 +18,7 @@ AUDIT = "/api/v1/audit-events"
 @pytest.fixture
 def history(client, nurse, nurse_headers, escalation):
     """A little activity: a failed login, a view, an acknowledge."""
-    client.post(
-        "/api/v1/staff/session", json={"email": "intruder@example.org", "password": "x" * 12}
-    )
+    client.post("/api/v1/staff/session", json={"email": "intruder@example.org", "password": "x" * 12})
     client.get(f"/api/v1/escalations/{escalation}", headers=nurse_headers)
     client.post(f"/api/v1/escalations/{escalation}/acknowledge", headers=nurse_headers)
     return escalation
@@ -47,10 +45,7 @@ def test_filter_by_actor(client, admin_headers, history, nurse):
 
 
 def test_filter_by_action_and_object(client, admin_headers, history):
-    actions = {
-        i["action"]
-        for i in _items(client, admin_headers, object_type="escalation", object_id=history)
-    }
+    actions = {i["action"] for i in _items(client, admin_headers, object_type="escalation", object_id=history)}
     assert actions == {"escalation.acknowledge"}
     assert len(_items(client, admin_headers, action="transcript.view")) == 1
 
@@ -59,9 +54,7 @@ def test_filter_by_time(client, admin_headers, history):
     now = dt.datetime.now(dt.timezone.utc)
     assert _items(client, admin_headers, since=(now + dt.timedelta(minutes=1)).isoformat()) == []
     assert _items(client, admin_headers, until=(now - dt.timedelta(minutes=1)).isoformat()) == []
-    assert (
-        len(_items(client, admin_headers, since=(now - dt.timedelta(minutes=5)).isoformat())) >= 5
-    )
+    assert len(_items(client, admin_headers, since=(now - dt.timedelta(minutes=5)).isoformat())) >= 5
 
 
 def test_newest_first_with_keyset_pages(client, admin_headers, history):
@@ -80,30 +73,20 @@ def test_reading_the_trail_is_itself_audited(client, ctx, admin, admin_headers):
 
 
 def test_export_is_csv_and_is_audited(client, ctx, admin, admin_headers, history):
-    response = client.get(
-        f"{AUDIT}/export", params={"action": "staff.login"}, headers=admin_headers
-    )
+    response = client.get(f"{AUDIT}/export", params={"action": "staff.login"}, headers=admin_headers)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert {r["action"] for r in rows} == {"staff.login"} and len(
-        rows
-    ) == 3  # nurse, admin, intruder
+    assert {r["action"] for r in rows} == {"staff.login"} and len(rows) == 3  # nurse, admin, intruder
     assert [r.actor_id for r in audit_rows(ctx, action="audit.export")] == [admin]
 
 
 def test_export_neutralises_spreadsheet_formulas(client, admin_headers):
-    client.post(
-        "/api/v1/staff/session", json={"email": "=cmd()@evil.example", "password": "x" * 12}
-    )
-    text = client.get(
-        f"{AUDIT}/export", params={"action": "staff.login"}, headers=admin_headers
-    ).text
+    client.post("/api/v1/staff/session", json={"email": "=cmd()@evil.example", "password": "x" * 12})
+    text = client.get(f"{AUDIT}/export", params={"action": "staff.login"}, headers=admin_headers).text
     assert "'=cmd()@evil.example" in text
 
 
-@pytest.mark.parametrize(
-    "statement", ["UPDATE audit_events SET outcome = 'success'", "DELETE FROM audit_events"]
-)
+@pytest.mark.parametrize("statement", ["UPDATE audit_events SET outcome = 'success'", "DELETE FROM audit_events"])
 def test_the_database_refuses_to_change_audit_rows(ctx, history, statement):
     with pytest.raises(DatabaseError, match="append-only"):
         with ctx.engine.begin() as connection:

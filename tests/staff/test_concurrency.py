@@ -46,9 +46,7 @@ def test_concurrent_acknowledges_in_the_service_many_times(ctx, client, raise_es
 
     def acknowledge(actor):
         with transaction(ctx.sessions) as session:
-            return service.acknowledge(
-                session, RequestContext(actor, "nurse", None, "test"), escalation
-            ).ok
+            return service.acknowledge(session, RequestContext(actor, "nurse", None, "test"), escalation).ok
 
     results = _race([lambda i=i: acknowledge(f"nurse-{i}") for i in range(8)])
     assert results.count(True) == 1

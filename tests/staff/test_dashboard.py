@@ -63,12 +63,8 @@ def test_the_queue_page_lists_escalations_without_message_text(browser, raise_es
     _assert_csp_clean(html)
 
 
-def test_the_conversation_page_shows_the_transcript_escaped_and_audits_the_view(
-    browser, ctx, nurse, raise_escalation
-):
-    escalation = raise_escalation(
-        patient_id="patient-77", text="<script>alert(1)</script> fever 39.5, bleeding"
-    )
+def test_the_conversation_page_shows_the_transcript_escaped_and_audits_the_view(browser, ctx, nurse, raise_escalation):
+    escalation = raise_escalation(patient_id="patient-77", text="<script>alert(1)</script> fever 39.5, bleeding")
     html = browser.get(f"/staff/escalations/{escalation}").text
     assert "patient-77" in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)" not in html

@@ -86,9 +86,7 @@ def test_a_new_escalation_is_delivered_signed_and_without_text(ctx, escalation):
     assert str(request.url) == HOOK
     body = request.content
     timestamp = request.headers["X-Aftercare-Timestamp"]
-    expected = hmac.new(
-        ctx.settings.webhook_key.encode(), timestamp.encode() + b"." + body, hashlib.sha256
-    ).hexdigest()
+    expected = hmac.new(ctx.settings.webhook_key.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(request.headers["X-Aftercare-Signature"], f"sha256={expected}")
     payload = json.loads(body)
     assert payload["escalation_id"] == escalation and payload["event"] == "escalation.created"
@@ -194,9 +192,7 @@ def test_the_app_lifespan_runs_the_worker(tmp_path, app_worker):
     try:
         with TestClient(make_app(settings)) as client:
             headers = {"Authorization": f"Bearer {mint_patient_token('patient-1', settings)}"}
-            conversation = client.post("/api/v1/conversations", headers=headers).json()[
-                "conversation_id"
-            ]
+            conversation = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
             client.post(
                 f"/api/v1/conversations/{conversation}/messages",
                 json={"text": WARNING_MESSAGE},
@@ -207,6 +203,4 @@ def test_the_app_lifespan_runs_the_worker(tmp_path, app_worker):
                 time.sleep(0.1)
     finally:
         hook.shutdown()
-    assert (
-        len(_Hook.received) == 1 and json.loads(_Hook.received[0])["event"] == "escalation.created"
-    )
+    assert len(_Hook.received) == 1 and json.loads(_Hook.received[0])["event"] == "escalation.created"

@@ -22,9 +22,7 @@ def _age_session(ctx, **ages: dt.timedelta) -> None:
     """Moves the session's timestamps into the past (staff_sessions is not append-only)."""
     now = dt.datetime.now(dt.timezone.utc)
     with transaction(ctx.sessions) as session:
-        session.execute(
-            sa.update(StaffSession).values({column: now - age for column, age in ages.items()})
-        )
+        session.execute(sa.update(StaffSession).values({column: now - age for column, age in ages.items()}))
 
 
 def test_login_returns_a_token_and_sets_a_strict_httponly_cookie(client, nurse):
@@ -95,9 +93,7 @@ def test_unknown_email_is_audited_with_the_attempted_email_and_never_the_passwor
 
 
 def test_wrong_email_and_wrong_password_get_the_same_answer(client, nurse):
-    unknown = _login(client, email="nobody@clinic.test", password="x" * 12).json()["error"][
-        "message"
-    ]
+    unknown = _login(client, email="nobody@clinic.test", password="x" * 12).json()["error"]["message"]
     wrong = _login(client, password="x" * 12).json()["error"]["message"]
     assert unknown == wrong
 
@@ -125,18 +121,13 @@ def test_logout_ends_the_session_server_side_and_is_audited(client, ctx, nurse):
 def test_logout_clears_the_cookie(client, nurse):
     headers = login(client, "nurse@clinic.test")
     response = client.delete(LOGIN, headers=headers)
-    assert (
-        'aftercare_staff=""' in response.headers["set-cookie"]
-        and "Max-Age=0" in response.headers["set-cookie"]
-    )
+    assert 'aftercare_staff=""' in response.headers["set-cookie"] and "Max-Age=0" in response.headers["set-cookie"]
 
 
 def test_fifteen_idle_minutes_end_the_session(client, ctx, nurse):
     headers = login(client, "nurse@clinic.test")
     _age_session(ctx, last_seen_at=dt.timedelta(minutes=14))
-    assert (
-        client.get(LOGIN, headers=headers).status_code == 200
-    )  # and this request resets the clock
+    assert client.get(LOGIN, headers=headers).status_code == 200  # and this request resets the clock
     _age_session(ctx, last_seen_at=dt.timedelta(minutes=15, seconds=5))
     assert client.get(LOGIN, headers=headers).status_code == 401
 

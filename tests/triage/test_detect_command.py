@@ -1,4 +1,5 @@
 """`aftercare detect` loads only the detector: no Rasa, TensorFlow or API."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,8 +11,13 @@ HEAVY = ("tensorflow", "keras", "rasa", "rasa_sdk", "api", "fastapi", "sqlalchem
 
 
 def test_detect_prints_the_findings_and_tier() -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "detect", "my hip is bleeding and I feel dizzy"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "detect", "my hip is bleeding and I feel dizzy"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "bleeding" in result.stdout and "fainting" in result.stdout
     assert result.stdout.strip().endswith("tier: emergency")

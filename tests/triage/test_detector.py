@@ -1,4 +1,5 @@
 """Tests for the warning-sign detector (bot.triage): the labelled table, then the parts."""
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,10 @@ def detector() -> Detector:
 
 def _row(case: dict, detection: Detection) -> str:
     seen = ", ".join(f"{f.sign}:{f.status}:{f.evidence!r}" for f in detection.findings) or "nothing"
-    return (f"  {case['text']!r}\n    expected {case['signs']} / {case['tier']}, "
-            f"got {detection.signs} / {detection.tier.value} ({seen})")
+    return (
+        f"  {case['text']!r}\n    expected {case['signs']} / {case['tier']}, "
+        f"got {detection.signs} / {detection.tier.value} ({seen})"
+    )
 
 
 # ------------------------------------------------------------------ the labelled table
@@ -53,29 +56,46 @@ def test_nothing_reported_for_negations_questions_and_benign(detector: Detector)
 
 
 # ------------------------------------------------------------------ temperatures
-@pytest.mark.parametrize(("text", "expected_c"), [
-    ("38.5", [38.5]),
-    ("38.5C", [38.5]),
-    ("38,5 °C", [38.5]),
-    ("101 F", [38.33]),
-    ("101.2 degrees", [38.44]),
-    ("temp of 100.9", [38.28]),
-    ("temperature is 39", [39.0]),
-    ("102F", [38.89]),
-    ("it was 37.2 then 38.9", [37.2, 38.9]),
-    ("temp:38.2", [38.2]),
-    ("39 degrees C", [39.0]),
-    ("fever 99.5 f", [37.5]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected_c"),
+    [
+        ("38.5", [38.5]),
+        ("38.5C", [38.5]),
+        ("38,5 °C", [38.5]),
+        ("101 F", [38.33]),
+        ("101.2 degrees", [38.44]),
+        ("temp of 100.9", [38.28]),
+        ("temperature is 39", [39.0]),
+        ("102F", [38.89]),
+        ("it was 37.2 then 38.9", [37.2, 38.9]),
+        ("temp:38.2", [38.2]),
+        ("39 degrees C", [39.0]),
+        ("fever 99.5 f", [37.5]),
+    ],
+)
 def test_temperatures_are_parsed(text: str, expected_c: list[float]) -> None:
     assert [t.value_c for t in parse_temperatures(text)] == expected_c
 
 
-@pytest.mark.parametrize("text", [
-    "500 mg", "took 2 tablets at 10:30", "on 12/03", "for 2 days", "I'm 38 years old",
-    "she is 39", "38 weeks", "blood pressure 120/80", "pulse 100", "room 101", "in 1998",
-    "call 555-0100", "100%", "45 minutes",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "500 mg",
+        "took 2 tablets at 10:30",
+        "on 12/03",
+        "for 2 days",
+        "I'm 38 years old",
+        "she is 39",
+        "38 weeks",
+        "blood pressure 120/80",
+        "pulse 100",
+        "room 101",
+        "in 1998",
+        "call 555-0100",
+        "100%",
+        "45 minutes",
+    ],
+)
 def test_other_numbers_are_not_temperatures(text: str) -> None:
     assert parse_temperatures(text) == []
 
@@ -104,11 +124,14 @@ def test_tier_order() -> None:
     assert Tier("emergency") == "emergency"  # still a str enum for JSON
 
 
-@pytest.mark.parametrize(("text", "tier"), [
-    ("I have a fever and I can't breathe", Tier.EMERGENCY),
-    ("it's red", Tier.CALL_PROVIDER),
-    ("it's a bit sore", Tier.NONE),
-])
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        ("I have a fever and I can't breathe", Tier.EMERGENCY),
+        ("it's red", Tier.CALL_PROVIDER),
+        ("it's a bit sore", Tier.NONE),
+    ],
+)
 def test_message_tier_is_the_highest_reported(detector: Detector, text: str, tier: Tier) -> None:
     assert detector.detect(text).tier is tier
 
@@ -119,27 +142,33 @@ def test_fever_with_chemotherapy_is_an_emergency(detector: Detector) -> None:
 
 
 # ------------------------------------------------------------------ needs_temperature
-@pytest.mark.parametrize(("text", "needs"), [
-    ("I feel hot and shivery", True),
-    ("I think I have a fever", True),
-    ("chills all night", True),
-    ("I have a fever, 38.6", False),
-    ("I feel hot, temp 37.2", False),
-    ("no fever", False),
-    ("what if I get a fever?", False),
-    ("my hip is bleeding", False),
-])
+@pytest.mark.parametrize(
+    ("text", "needs"),
+    [
+        ("I feel hot and shivery", True),
+        ("I think I have a fever", True),
+        ("chills all night", True),
+        ("I have a fever, 38.6", False),
+        ("I feel hot, temp 37.2", False),
+        ("no fever", False),
+        ("what if I get a fever?", False),
+        ("my hip is bleeding", False),
+    ],
+)
 def test_needs_temperature(detector: Detector, text: str, needs: bool) -> None:
     assert detector.detect(text).needs_temperature is needs
 
 
 # ------------------------------------------------------------------ threshold and rules file
-@pytest.mark.parametrize(("text", "masked"), [
-    ("took paracetamol two hours ago and my temp is 37.2", True),
-    ("had some tylenol, thermometer says 98.9", True),
-    ("my temp is 37.2", False),
-    ("took paracetamol and my temp is 38.6", False),  # a fever anyway: reported, not masked
-])
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("took paracetamol two hours ago and my temp is 37.2", True),
+        ("had some tylenol, thermometer says 98.9", True),
+        ("my temp is 37.2", False),
+        ("took paracetamol and my temp is 38.6", False),  # a fever anyway: reported, not masked
+    ],
+)
 def test_fever_medicine_masks_a_normal_reading(detector: Detector, text: str, masked: bool) -> None:
     assert detector.detect(text).fever_masked is masked
 
@@ -198,14 +227,18 @@ def test_idioms_and_number_phrases_come_from_the_rules_file(tmp_path: Path) -> N
     assert clinic.detect("he's been awake for three nights").signs == ["confusion"]
 
 
-@pytest.mark.parametrize(("threshold", "text", "signs"), [
-    (None, "37.6 - is that a fever?", []),  # asked, and the number is below 38.0
-    (37.5, "37.6 - is that a fever?", ["fever"]),  # the clinic's threshold decides
-    (None, "I have a fever of 37.6", ["fever"]),  # stated: bias to escalate
-    (None, "37.6 earlier, 38.3 now, is that a fever?", ["fever"]),  # the highest reading decides
-])
+@pytest.mark.parametrize(
+    ("threshold", "text", "signs"),
+    [
+        (None, "37.6 - is that a fever?", []),  # asked, and the number is below 38.0
+        (37.5, "37.6 - is that a fever?", ["fever"]),  # the clinic's threshold decides
+        (None, "I have a fever of 37.6", ["fever"]),  # stated: bias to escalate
+        (None, "37.6 earlier, 38.3 now, is that a fever?", ["fever"]),  # the highest reading decides
+    ],
+)
 def test_a_fever_asked_about_with_a_number_is_decided_by_the_number(
-        threshold: float | None, text: str, signs: list[str]) -> None:
+    threshold: float | None, text: str, signs: list[str]
+) -> None:
     assert get_detector(threshold).detect(text).signs == signs
 
 
@@ -222,7 +255,7 @@ def test_findings_point_at_their_evidence(detector: Detector) -> None:
     assert detection.signs == ["fainting", "swelling"] and detection.tier is Tier.EMERGENCY
     for f in detection.findings:
         assert isinstance(f, Finding) and f.status in STATUSES
-        assert text[f.start:f.end] == f.evidence
+        assert text[f.start : f.end] == f.evidence
         assert f.source
     assert [f.status for f in detection.findings if f.sign == "fever"] == ["negated"]
 

@@ -1,4 +1,5 @@
 """The shared vocabulary (bot.triage.vocabulary) and the detection that travels with a message."""
+
 from __future__ import annotations
 
 import json

@@ -69,17 +69,20 @@ def test_a_reply_carries_its_sources_as_names_and_links():
     assert reply.sources == ["MEDLINEPLUS", "NOT-LISTED"]  # unchanged for existing clients
     medline, unknown = reply.source_links
     assert (medline.id, medline.name, medline.url) == (
-        "MEDLINEPLUS", SOURCES["MEDLINEPLUS"]["name"], SOURCES["MEDLINEPLUS"]["url"])
+        "MEDLINEPLUS",
+        SOURCES["MEDLINEPLUS"]["name"],
+        SOURCES["MEDLINEPLUS"]["url"],
+    )
     assert (unknown.name, unknown.url) == ("NOT-LISTED", None)
 
 
 def test_the_message_api_returns_the_source_links(client, hs256):
     bearer = {"Authorization": f"Bearer {hs256(DEV_PATIENT_KEY)}"}
     conversation = client.post("/api/v1/conversations", headers=bearer).json()["conversation_id"]
-    body = client.post(f"/api/v1/conversations/{conversation}/messages", headers=bearer,
-                       json={"text": "my hip is bleeding"}).json()  # the fail-safe call-provider reply
+    body = client.post(
+        f"/api/v1/conversations/{conversation}/messages", headers=bearer, json={"text": "my hip is bleeding"}
+    ).json()  # the fail-safe call-provider reply
     [reply] = body["replies"]
     assert reply["sources"]
     assert [link["id"] for link in reply["source_links"]] == reply["sources"]
     assert all(link["name"] for link in reply["source_links"])
-

@@ -64,17 +64,13 @@ def test_rs256_with_a_configured_public_key_is_accepted(make_client, rsa_key):
 
 
 def test_during_an_rs256_rotation_both_public_keys_are_accepted(make_client, rsa_key, rsa_next_key):
-    client = make_client(
-        patient_token_rs256_public_keys=f"{rsa_next_key.public_path},{rsa_key.public_path}"
-    )
+    client = make_client(patient_token_rs256_public_keys=f"{rsa_next_key.public_path},{rsa_key.public_path}")
     assert create(client, rsa_key.sign()).status_code == 201
     assert create(client, rsa_next_key.sign()).status_code == 201
 
 
 def test_hs256_and_rs256_can_be_configured_together(make_client, hs256, rsa_key):
-    client = make_client(
-        patient_token_hs256_keys=NEW_KEY, patient_token_rs256_public_keys=str(rsa_key.public_path)
-    )
+    client = make_client(patient_token_hs256_keys=NEW_KEY, patient_token_rs256_public_keys=str(rsa_key.public_path))
     assert create(client, hs256(NEW_KEY)).status_code == 201
     assert create(client, rsa_key.sign()).status_code == 201
 
@@ -87,9 +83,7 @@ def test_a_lifetime_of_exactly_15_minutes_is_accepted(client, hs256):
 def test_the_conversation_belongs_to_the_token_subject(client, hs256):
     conversation = create(client, hs256(DEV_PATIENT_KEY, sub="patient-a")).json()["conversation_id"]
     other = {"Authorization": f"Bearer {hs256(DEV_PATIENT_KEY, sub='patient-b')}"}
-    response = client.post(
-        f"{CREATE}/{conversation}/messages", json={"text": "hello"}, headers=other
-    )
+    response = client.post(f"{CREATE}/{conversation}/messages", json={"text": "hello"}, headers=other)
     assert response.status_code == 404
 
 
@@ -102,9 +96,7 @@ def test_an_rs256_token_from_an_unknown_key_is_refused(make_client, rsa_key, rsa
 
 
 def test_alg_none_is_refused(client, make_claims):
-    assert_unauthorized(
-        create(client, handmade({"alg": "none", "typ": "JWT"}, make_claims(), None))
-    )
+    assert_unauthorized(create(client, handmade({"alg": "none", "typ": "JWT"}, make_claims(), None)))
 
 
 def test_alg_none_from_pyjwt_is_refused(client, make_claims):
@@ -113,20 +105,14 @@ def test_alg_none_from_pyjwt_is_refused(client, make_claims):
     assert_unauthorized(create(client, unsigned))
 
 
-@pytest.mark.filterwarnings(
-    "ignore::jwt.warnings.InsecureKeyLengthWarning"
-)  # the key is not the point
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the key is not the point
 def test_an_algorithm_off_the_allow_list_is_refused(client, make_claims):
-    assert_unauthorized(
-        create(client, jwt.encode(make_claims(), DEV_PATIENT_KEY, algorithm="HS512"))
-    )
+    assert_unauthorized(create(client, jwt.encode(make_claims(), DEV_PATIENT_KEY, algorithm="HS512")))
 
 
 def test_hs256_keyed_with_the_rsa_public_key_is_refused(make_client, rsa_key, make_claims):
     """Algorithm confusion: the public key is public, so it must never work as an HMAC secret."""
-    client = make_client(
-        patient_token_hs256_keys="", patient_token_rs256_public_keys=str(rsa_key.public_path)
-    )
+    client = make_client(patient_token_hs256_keys="", patient_token_rs256_public_keys=str(rsa_key.public_path))
     token = handmade({"alg": "HS256", "typ": "JWT"}, make_claims(), rsa_key.public_pem)
     assert_unauthorized(create(client, token))
 
@@ -137,9 +123,7 @@ def test_hs256_keyed_with_the_rsa_public_key_is_refused(make_client, rsa_key, ma
     [
         pytest.param(lambda now: {"iss": "someone-else"}, id="wrong-iss"),
         pytest.param(lambda now: {"aud": "another-service"}, id="wrong-aud"),
-        pytest.param(
-            lambda now: {"iat": now - 900, "nbf": now - 900, "exp": now - 120}, id="expired"
-        ),
+        pytest.param(lambda now: {"iat": now - 900, "nbf": now - 900, "exp": now - 120}, id="expired"),
         pytest.param(lambda now: {"nbf": now + 300}, id="not-yet-valid"),
         pytest.param(lambda now: {"iat": now, "exp": now + 901}, id="lifetime-over-15-min"),
         pytest.param(lambda now: {"sub": None}, id="missing-sub"),

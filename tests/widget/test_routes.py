@@ -20,9 +20,7 @@ OUR_PAGES = [STATIC / "demo" / "portal.html"]
 # --- the widget files -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "media_type"), [("widget.js", "text/javascript"), ("widget.css", "text/css")]
-)
+@pytest.mark.parametrize(("name", "media_type"), [("widget.js", "text/javascript"), ("widget.css", "text/css")])
 def test_widget_files_are_served_with_their_type(client, name, media_type):
     response = client.get(f"/widget/{name}")
     assert response.status_code == 200
@@ -79,9 +77,7 @@ class _InlineFinder(HTMLParser):
             self.problems.append("<style> element")
         if tag == "script" and "src" not in names:
             self.problems.append("inline <script>")
-        self.problems += [
-            f"{name}= on <{tag}>" for name in names if name == "style" or name.startswith("on")
-        ]
+        self.problems += [f"{name}= on <{tag}>" for name in names if name == "style" or name.startswith("on")]
 
 
 @pytest.mark.parametrize("page", OUR_PAGES, ids=lambda p: p.name)
@@ -103,9 +99,7 @@ def test_the_csp_allows_framing_only_by_the_portal(client, portal):
     assert directives["object-src"] == "'none'"
 
 
-@pytest.mark.parametrize(
-    "path", ["/widget/widget.js", "/demo/portal", "/healthz", "/api/v1/conversations"]
-)
+@pytest.mark.parametrize("path", ["/widget/widget.js", "/demo/portal", "/healthz", "/api/v1/conversations"])
 def test_every_response_has_nosniff_and_no_referrer(client, path):
     headers = client.get(path).headers
     assert headers["x-content-type-options"] == "nosniff"

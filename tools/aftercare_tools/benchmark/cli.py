@@ -97,4 +97,3 @@ def run(args: argparse.Namespace) -> None:
         sys.exit(2)
     if args.strict and any(t["passed"] is False for t in result["targets"]):
         sys.exit(1)
-

@@ -61,14 +61,23 @@ def render_markdown(metrics: ConversationMetrics, meta: dict[str, Any]) -> str:
                 ["checks passed", _rate_text(d["check_pass_rate"]), f">= {gate['floors']['min_checks_passed']}"],
                 ["turns passing every check", _rate_text(d["turn_pass_rate"]), "–"],
                 ["conversations passing every check", f"{d['conversations_passed']} of {d['conversations']}", "–"],
-                ["under-triaged turns (level below expected)", _rate_text(d["under_triage_rate"]),
-                 f"<= {gate['floors']['max_under_triaged']}"],
+                [
+                    "under-triaged turns (level below expected)",
+                    _rate_text(d["under_triage_rate"]),
+                    f"<= {gate['floors']['max_under_triaged']}",
+                ],
                 ["over-triaged turns (level above expected)", _rate_text(d["over_triage_rate"]), "–"],
-                ["questions after an emergency reply", d["questions_after_emergency"],
-                 f"<= {gate['floors']['max_questions_after_emergency']}"],
+                [
+                    "questions after an emergency reply",
+                    d["questions_after_emergency"],
+                    f"<= {gate['floors']['max_questions_after_emergency']}",
+                ],
                 ["turns without a reply (HTTP error, crash)", d["errors"], "= 0 (hard)"],
-                ["expected question asked (`asks`, not gated)",
-                 f"{d['asks']['asked']} of {d['asks']['labelled']}", "–"],
+                [
+                    "expected question asked (`asks`, not gated)",
+                    f"{d['asks']['asked']} of {d['asks']['labelled']}",
+                    "–",
+                ],
             ],
         ),
         "",
@@ -81,12 +90,25 @@ def render_markdown(metrics: ConversationMetrics, meta: dict[str, Any]) -> str:
         "## Per category",
         "",
         *_table(
-            ["category", "conversations passing", "turns", "checks passed", "under-triaged", "over-triaged",
-             "questions after emergency"],
             [
-                [c, f"{v['conversations_passed']}/{v['conversations']}", v["turns"],
-                 f"{v['checks_passed']}/{v['checks']}", v["under_triaged"], v["over_triaged"],
-                 v["questions_after_emergency"]]
+                "category",
+                "conversations passing",
+                "turns",
+                "checks passed",
+                "under-triaged",
+                "over-triaged",
+                "questions after emergency",
+            ],
+            [
+                [
+                    c,
+                    f"{v['conversations_passed']}/{v['conversations']}",
+                    v["turns"],
+                    f"{v['checks_passed']}/{v['checks']}",
+                    v["under_triaged"],
+                    v["over_triaged"],
+                    v["questions_after_emergency"],
+                ]
                 for c, v in d["by_category"].items()
             ],
         ),
@@ -103,8 +125,10 @@ def render_markdown(metrics: ConversationMetrics, meta: dict[str, Any]) -> str:
         lines += [f"### {cid} ({turns[0].conversation.category})", ""]
         lines += _table(
             ["", "turn", "expected", "got", "answered by", "message"],
-            [["" if t.passed else "**x**", t.number, _expected(t), _got(t), t.observed.answered_by, t.turn.text]
-             for t in turns],
+            [
+                ["" if t.passed else "**x**", t.number, _expected(t), _got(t), t.observed.answered_by, t.turn.text]
+                for t in turns
+            ],
         )
         lines.append("")
     latency = meta.get("latency")

@@ -68,9 +68,7 @@ class TurnObservation:
             level=tier_value((body.get("triage") or {}).get("level")),
             asked_question=bool(questions),
             asked=tuple(
-                name
-                for name, words in ASK_WORDS.items()
-                if any(words.search(r.get("text") or "") for r in questions)
+                name for name, words in ASK_WORDS.items() if any(words.search(r.get("text") or "") for r in questions)
             ),
             answered_by=body.get("answered_by"),
             status=status,
@@ -122,8 +120,9 @@ def _play_one(client: HttpClient, headers: dict[str, str], conversation: Convers
             continue
         if response.status_code != 200:
             observations.append(
-                TurnObservation(status=response.status_code, error=f"HTTP {response.status_code}",
-                                latency_ms=_ms_since(started))
+                TurnObservation(
+                    status=response.status_code, error=f"HTTP {response.status_code}", latency_ms=_ms_since(started)
+                )
             )
             continue
         observations.append(TurnObservation.from_body(response.json(), _ms_since(started), response.status_code))

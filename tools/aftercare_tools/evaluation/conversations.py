@@ -117,9 +117,7 @@ def _check_no_question_after_emergency(cid: str, turns: tuple[Turn, ...]) -> Non
     for number, turn in enumerate(turns, start=1):
         emergency_seen = emergency_seen or turn.expect.level == "emergency"
         if emergency_seen and not turn.expect.no_question:
-            raise ConversationSetError(
-                f"{cid} turn {number}: turns from an emergency on need no_question: true"
-            )
+            raise ConversationSetError(f"{cid} turn {number}: turns from an emergency on need no_question: true")
 
 
 def parse_conversations(document: Any) -> list[Conversation]:
@@ -142,9 +140,7 @@ def _check_repeated_first_turns(conversations: list[Conversation]) -> None:
     for conversation in conversations:
         key = normalise_text(conversation.turns[0].text)
         if key in openings:
-            raise ConversationSetError(
-                f"{conversation.id}: opens with the same message as {openings[key]}"
-            )
+            raise ConversationSetError(f"{conversation.id}: opens with the same message as {openings[key]}")
         openings[key] = conversation.id
 
 

@@ -61,9 +61,7 @@ def run_cross_validation(cv_dir: Path, cwd: Path | None = None) -> dict[str, Any
     if report.exists():
         report.unlink()  # never summarise a stale report if this run fails
     command = cross_validation_command(cv_dir)
-    print(
-        f"running: {' '.join(command[1:])} (trains {FOLDS} models; takes minutes)", file=sys.stderr
-    )
+    print(f"running: {' '.join(command[1:])} (trains {FOLDS} models; takes minutes)", file=sys.stderr)
     completed = subprocess.run(command, cwd=cwd, check=False)  # noqa: S603 - fixed argv
     if completed.returncode != 0:
         raise CrossValidationError(f"rasa test nlu exited with status {completed.returncode}")
@@ -92,11 +90,7 @@ def summarise_report(report: dict[str, Any]) -> dict[str, Any]:
         "examples": weighted.get("support") or macro.get("support"),
         "intents": len(intents),
         "per_intent_f1": {name: v.get("f1-score") for name, v in sorted(intents.items())},
-        "confused": {
-            name: v.get("confused_with")
-            for name, v in sorted(intents.items())
-            if v.get("confused_with")
-        },
+        "confused": {name: v.get("confused_with") for name, v in sorted(intents.items()) if v.get("confused_with")},
     }
 
 
@@ -114,7 +108,7 @@ def load_summary(cv_dir: Path) -> dict[str, Any] | None:
     summary = summarise_report(report)
     summary["folds"] = FOLDS
     summary["report"] = str(report_path)
-    summary["generated"] = dt.datetime.fromtimestamp(
-        report_path.stat().st_mtime, tz=dt.timezone.utc
-    ).isoformat(timespec="seconds")
+    summary["generated"] = dt.datetime.fromtimestamp(report_path.stat().st_mtime, tz=dt.timezone.utc).isoformat(
+        timespec="seconds"
+    )
     return summary

@@ -24,8 +24,15 @@ SIGNS = sign_names()  # the signs the detector's rules file defines
 # Signs whose report alone means emergency help (docs/clinical-sources.md, "Beyond the
 # leaflets"; issue 11).
 EMERGENCY_SIGNS = frozenset(
-    {"uncontrolled_bleeding", "breathing_difficulty", "chest_pain", "fainting", "confusion",
-     "airway_swelling", "coughing_or_vomiting_blood"}
+    {
+        "uncontrolled_bleeding",
+        "breathing_difficulty",
+        "chest_pain",
+        "fainting",
+        "confusion",
+        "airway_swelling",
+        "coughing_or_vomiting_blood",
+    }
 )
 CATEGORIES = (
     "report",

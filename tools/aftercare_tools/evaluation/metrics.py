@@ -48,9 +48,7 @@ class Observation:
             signs=tuple(reply.signs or ()),
             topic=reply.topic or None,
             latency_ms=latency_ms,
-            detected_by=tuple(
-                sorted({str(c["detected_by"]) for c in customs if c.get("detected_by")})
-            ),
+            detected_by=tuple(sorted({str(c["detected_by"]) for c in customs if c.get("detected_by")})),
         )
 
 
@@ -87,9 +85,7 @@ def tier_rank(tier: Any) -> int:
     return Tier(tier_value(tier)).rank
 
 
-def clopper_pearson(
-    successes: int, trials: int, confidence: float = CONFIDENCE
-) -> tuple[float, float]:
+def clopper_pearson(successes: int, trials: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Exact two-sided Clopper-Pearson interval for a binomial proportion."""
     from scipy.stats import beta
 
@@ -99,11 +95,7 @@ def clopper_pearson(
         raise ValueError("successes must be between 0 and trials")
     alpha = 1.0 - confidence
     lower = 0.0 if successes == 0 else float(beta.ppf(alpha / 2, successes, trials - successes + 1))
-    upper = (
-        1.0
-        if successes == trials
-        else float(beta.ppf(1 - alpha / 2, successes + 1, trials - successes))
-    )
+    upper = 1.0 if successes == trials else float(beta.ppf(1 - alpha / 2, successes + 1, trials - successes))
     return lower, upper
 
 
@@ -190,13 +182,9 @@ class EvalMetrics:
         if self.recall is None or self.recall < self.gate.recall:
             failures.append(f"warning-sign recall {_fmt(self.recall)} < {self.gate.recall:.2f}")
         if self.over_triage_rate is None or self.over_triage_rate > self.gate.max_over_triage:
-            failures.append(
-                f"over-triage {_fmt(self.over_triage_rate)} > {self.gate.max_over_triage:.2f}"
-            )
+            failures.append(f"over-triage {_fmt(self.over_triage_rate)} > {self.gate.max_over_triage:.2f}")
         if self.topic_accuracy is None or self.topic_accuracy < self.gate.min_topic_accuracy:
-            failures.append(
-                f"topic accuracy {_fmt(self.topic_accuracy)} < {self.gate.min_topic_accuracy:.2f}"
-            )
+            failures.append(f"topic accuracy {_fmt(self.topic_accuracy)} < {self.gate.min_topic_accuracy:.2f}")
         return failures
 
     @property
@@ -274,9 +262,7 @@ def compute_metrics(results: Sequence[RowResult], gate: Gate | None = None) -> E
             "rows": len(rows),
             "caught": caught,
             "recall": _ratio(caught, len(rows)),
-            "miss_rate_upper_95": miss_rate_upper_bound(len(rows) - caught, len(rows))
-            if rows
-            else None,
+            "miss_rate_upper_95": miss_rate_upper_bound(len(rows) - caught, len(rows)) if rows else None,
             "named": named,
             "named_recall": _ratio(named, len(rows)),
         }

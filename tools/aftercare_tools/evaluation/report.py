@@ -116,9 +116,7 @@ def render_markdown(
         "",
         *_table(["criterion", "value", "required", "result"], gate_rows(m)),
         "",
-        "Messages per category: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(m.counts.items()))
-        + ".",
+        "Messages per category: " + ", ".join(f"{k} {v}" for k, v in sorted(m.counts.items())) + ".",
         "",
         "## Warning-sign recall",
         "",
@@ -158,8 +156,7 @@ def render_markdown(
         "",
         "## Emergency tier",
         "",
-        f"Emergency rows that got `emergency`: {emergency_hits} of {m.emergency_rows} "
-        f"({_pct(m.emergency_accuracy)}).",
+        f"Emergency rows that got `emergency`: {emergency_hits} of {m.emergency_rows} ({_pct(m.emergency_accuracy)}).",
         "",
     ]
     if m.under_triaged_emergencies:
@@ -173,10 +170,7 @@ def render_markdown(
         "",
         *_table(
             ["category", "rows", "over-triaged", "rate"],
-            [
-                [c, d["rows"], d["over_triaged"], _pct(d["rate"])]
-                for c, d in sorted(m.over_triage_by_category.items())
-            ],
+            [[c, d["rows"], d["over_triaged"], _pct(d["rate"])] for c, d in sorted(m.over_triage_by_category.items())],
         ),
         "",
     ]
@@ -299,18 +293,14 @@ def write_reports(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"markdown": out_dir / MARKDOWN, "json": out_dir / JSON, "png": out_dir / CONFUSION_PNG}
     write_confusion_png(metrics.confusion_labels, metrics.confusion, paths["png"])
-    paths["markdown"].write_text(
-        render_markdown(metrics, meta, cross_validation, CONFUSION_PNG), encoding="utf-8"
-    )
+    paths["markdown"].write_text(render_markdown(metrics, meta, cross_validation, CONFUSION_PNG), encoding="utf-8")
     document = {
         "meta": meta,
         **metrics.to_dict(),
         "cross_validation": cross_validation,
         "rows": rows or [],
     }
-    paths["json"].write_text(
-        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    paths["json"].write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return paths
 
 
@@ -328,8 +318,7 @@ def summary_text(metrics: EvalMetrics, cross_validation: dict[str, Any] | None =
     ]
     lines += [
         "",
-        f"  missed reports         {len(m.missed):>7}  "
-        f"miss-rate 95% upper bound {_pct(m.miss_rate_upper_95, 2)}",
+        f"  missed reports         {len(m.missed):>7}  miss-rate 95% upper bound {_pct(m.miss_rate_upper_95, 2)}",
         f"  sign-named recall      {_pct(m.sign_named_recall):>7}",
         f"  emergency accuracy     {_pct(m.emergency_accuracy):>7}  "
         f"({m.emergency_rows - len(m.under_triaged_emergencies)}/{m.emergency_rows})",
@@ -338,10 +327,7 @@ def summary_text(metrics: EvalMetrics, cross_validation: dict[str, Any] | None =
     ]
     weak = [s for s in SIGNS if (m.per_sign[s]["recall"] or 0) < 1.0 and m.per_sign[s]["rows"]]
     if weak:
-        lines.append(
-            "  signs below 100%       "
-            + ", ".join(f"{s} {_pct(m.per_sign[s]['recall'], 0)}" for s in weak)
-        )
+        lines.append("  signs below 100%       " + ", ".join(f"{s} {_pct(m.per_sign[s]['recall'], 0)}" for s in weak))
     if m.errors:
         lines.append(f"  errors                 {len(m.errors):>7}  (respond() raised)")
     if cross_validation:
@@ -372,13 +358,11 @@ def failure_text(metrics: EvalMetrics) -> str:
     if m.over_triage_rate is None or m.over_triage_rate > g.max_over_triage:
         blocks.append(f"Over-triaged non-reports ({len(m.over_triaged)}):")
         blocks += [
-            f"  [{r['id']}] {r['category']}, got {r['tier']} {r['signs']}{_by(r)}: {r['text']}"
-            for r in m.over_triaged
+            f"  [{r['id']}] {r['category']}, got {r['tier']} {r['signs']}{_by(r)}: {r['text']}" for r in m.over_triaged
         ]
     if m.topic_accuracy is None or m.topic_accuracy < g.min_topic_accuracy:
         blocks.append(f"Topic misses ({len(m.topic_misses)}):")
         blocks += [
-            f"  [{r['id']}] expected {r['expected_topic']}, got {r['topic']}: {r['text']}"
-            for r in m.topic_misses
+            f"  [{r['id']}] expected {r['expected_topic']}, got {r['topic']}: {r['text']}" for r in m.topic_misses
         ]
     return "\n".join(blocks)

@@ -32,9 +32,7 @@ def load_assistant(model_path: Path) -> Any:
     return Assistant.load(Path(model_path))
 
 
-async def run_cases(
-    assistant: Responder, cases: Sequence[EvalCase], *, progress: bool = True
-) -> list[RowResult]:
+async def run_cases(assistant: Responder, cases: Sequence[EvalCase], *, progress: bool = True) -> list[RowResult]:
     from tqdm import tqdm
 
     run_id = uuid.uuid4().hex[:8]
@@ -54,9 +52,7 @@ async def run_cases(
     return results
 
 
-def evaluate(
-    assistant: Responder, cases: Sequence[EvalCase], *, progress: bool = True
-) -> list[RowResult]:
+def evaluate(assistant: Responder, cases: Sequence[EvalCase], *, progress: bool = True) -> list[RowResult]:
     """Synchronous wrapper: one event loop for the whole run."""
     return asyncio.run(run_cases(assistant, cases, progress=progress))
 
