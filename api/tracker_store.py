@@ -1,20 +1,39 @@
-"""Rasa's SQL tracker store on the service's own database."""
+"""Rasa's SQL tracker store: on PostgreSQL the service's own database, on SQLite a file beside it.
+
+Why its own SQLite file: Rasa saves trackers on the event loop, and SQLite has one write lock
+per file. Sharing the file, a tracker save waited (blocking the loop) for the write lock of a
+request whose commit needed the loop to run: every turn stalled up to the 15 s busy timeout
+with 8 patients writing at once (500s and 15-105 s turns in `aftercare bench`, 2026-11-27).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 
+def tracker_database_url(database_url: str) -> str:
+    """`sqlite:///var/aftercare.db` -> `sqlite:///var/aftercare-trackers.db`; any other URL as is."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return database_url
+    path = Path(url.database)
+    return url.set(database=str(path.with_name(f"{path.stem}-trackers{path.suffix}"))).render_as_string(
+        hide_password=False
+    )
+
+
 def build_tracker_store(database_url: str) -> Any:  # rasa's SQLTrackerStore (Rasa ships no types)
+    """The store for the service whose database is `database_url`."""
     from rasa.core.tracker_store import SQLTrackerStore
 
-    url = make_url(database_url)
+    url = make_url(tracker_database_url(database_url))
     if url.get_backend_name() == "sqlite":
         store = SQLTrackerStore(dialect="sqlite", db=url.database)
-        _use_pooled_sqlite(store, database_url)
+        _use_pooled_sqlite(store, url.render_as_string(hide_password=False))
         return store
     return SQLTrackerStore(
         dialect=url.drivername,

@@ -17,13 +17,7 @@ def check_length(settings: Settings, text: str) -> None:
 
 
 def start_conversation(session: Session, patient_id: str) -> str:
-    conversation_id = str(repository.create_conversation(session, patient_id).id)
-    # Commit in this thread, not in the DbSession teardown a thread hop later: on SQLite the
-    # write lock is held until the commit, and with 8 patients starting at once the teardown
-    # waited behind the others' lock waits until SQLite's 15 s timeout (500s, measured
-    # 2026-11-27); committed here, 8 concurrent conversations x 4 messages took 1.2 s.
-    session.commit()
-    return conversation_id
+    return str(repository.create_conversation(session, patient_id).id)
 
 
 def conversation_for_sender(session: Session, sender: str, patient_id: str, actx: RequestContext) -> str | None:

@@ -62,12 +62,47 @@ def test_messages_are_immutable(database_url):
     engine.dispose()
 
 
-def test_rasa_tracker_store_lives_in_the_same_database(database_url):
-    from api.tracker_store import build_tracker_store
+def test_rasa_tracker_store_is_beside_the_service_database(database_url):
+    from api.tracker_store import build_tracker_store, tracker_database_url
 
     store = build_tracker_store(database_url)
-    engine = make_engine(database_url)
+    engine = make_engine(tracker_database_url(database_url))
     assert "events" in sa.inspect(engine).get_table_names()
+    if database_url.startswith("sqlite"):  # its own file: one write lock each (see the next test)
+        assert tracker_database_url(database_url).endswith("/aftercare-trackers.db")
+    else:
+        assert tracker_database_url(database_url) == database_url
+    store.engine.dispose()
+    engine.dispose()
+
+
+def test_a_tracker_save_never_waits_for_a_service_write_on_sqlite(tmp_path, assistant):
+    """Rasa saves trackers on the event loop. Had they shared the service's SQLite file, the save
+    would wait for a request's write lock whose commit needs that loop: every turn stalled up to
+    the busy timeout with a few patients writing at once."""
+    import asyncio
+
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from api.tracker_store import build_tracker_store
+
+    url = f"sqlite:///{tmp_path}/aftercare.db"
+    engine = make_engine(url)
+    migrate(engine)
+    store = build_tracker_store(url)
+    store.domain = assistant.agent.domain
+    tracker = DialogueStateTracker.from_events(
+        "conv.0", [ActionExecuted("action_listen"), UserUttered("hello", {"name": "greet", "confidence": 1.0})]
+    )
+    with engine.connect() as writer:  # a request between its INSERT and its commit
+        writer.exec_driver_sql("BEGIN IMMEDIATE")
+        writer.execute(sa.insert(Conversation).values(id="c1", patient_id="p"))
+        with store.engine.connect() as tracker_connection:
+            tracker_connection.exec_driver_sql("PRAGMA busy_timeout = 0")  # locked: fail now, not in 15 s
+        asyncio.run(store.save(tracker))
+        writer.exec_driver_sql("COMMIT")
+    assert list(asyncio.run(store.retrieve("conv.0")).events) == list(tracker.events)
     store.engine.dispose()
     engine.dispose()
 
