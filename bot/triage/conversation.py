@@ -1,0 +1,166 @@
+"""Triage of a whole conversation: what has been reported so far, and what to do now.
+
+The detector judges one message. This module keeps, per conversation, the findings and risk
+factors said so far and the question left open, and turns them into a disposition:
+
+    state = ConversationState.empty()
+    state, assessment = assess(state, detection, text)
+    assessment.disposition, assessment.question, assessment.findings
+
+Standard library only (plus the detector's result types): the API stores `state.to_dict()` in
+its database between messages and sends `assessment.to_dict()` to the Rasa actions with the
+message, as it does the detection.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.triage.model import Detection
+from bot.triage.vocabulary import Tier
+
+# Where an assessment travels with a message: Rasa message metadata.
+ASSESSMENT_KEY = "aftercare_assessment"
+# What a clarifying question asks about.
+QUESTIONS = ("temperature", "duration", "trend", "size")
+
+
+class Disposition(str, enum.Enum):
+    """What the patient is told to do, most urgent first."""
+
+    EMERGENCY = "emergency"  # call the emergency number now; do not drive yourself
+    CALL_NOW = "call_now"  # call the care team now, on the number for the hour
+    CALL_WITHIN_24H = "call_within_24h"  # call the care team within 24 hours
+    SELF_CARE = "self_care"  # self-care, with a sentence on when to call
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @property
+    def tier(self) -> Tier:
+        """The `triage.level` existing clients read."""
+        if self is Disposition.EMERGENCY:
+            return Tier.EMERGENCY
+        if self is Disposition.SELF_CARE:
+            return Tier.NONE
+        return Tier.CALL_PROVIDER
+
+
+@dataclass(frozen=True)
+class ReportedFinding:
+    """One finding as the API reports it in `triage.findings`."""
+
+    sign: str
+    site: str = "biopsy_site"  # biopsy_site | elsewhere | systemic
+    trend: str | None = None  # worse | same | better
+    temperature_c: float | None = None
+    duration_minutes: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["temperature_f"] = None if self.temperature_c is None else round(self.temperature_c * 9 / 5 + 32, 1)
+        return data
+
+
+@dataclass
+class ConversationState:
+    """What the conversation has established so far. JSON-safe through to_dict/from_dict."""
+
+    findings: dict[str, dict[str, Any]] = field(default_factory=dict)  # sign -> its attributes
+    risk_factors: list[str] = field(default_factory=list)
+    pending_question: str | None = None  # one of QUESTIONS, asked in the last reply
+    emergency_told: bool = False  # an emergency reply went out: never ask a question after it
+    turn: int = 0
+
+    @classmethod
+    def empty(cls) -> ConversationState:
+        return cls()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConversationState:
+        """Raises KeyError, TypeError or ValueError on anything but what to_dict wrote."""
+        pending = data.get("pending_question")
+        if pending is not None and pending not in QUESTIONS:
+            raise ValueError(f"unknown question {pending!r}")
+        return cls(
+            findings={str(k): dict(v) for k, v in dict(data.get("findings", {})).items()},
+            risk_factors=[str(r) for r in data.get("risk_factors", [])],
+            pending_question=pending,
+            emergency_told=bool(data.get("emergency_told", False)),
+            turn=int(data.get("turn", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The conversation's triage after one message."""
+
+    disposition: Disposition | None  # None: nothing triage-related was said (an ordinary question)
+    findings: tuple[ReportedFinding, ...] = ()
+    question: str | None = None  # one of QUESTIONS to ask now, or None
+    risk_factors: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # protocol source ids behind the disposition
+
+    @property
+    def tier(self) -> Tier:
+        return Tier.NONE if self.disposition is None else self.disposition.tier
+
+    @property
+    def signs(self) -> list[str]:
+        return sorted({f.sign for f in self.findings})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "disposition": None if self.disposition is None else self.disposition.value,
+            "findings": [asdict(f) for f in self.findings],
+            "question": self.question,
+            "risk_factors": list(self.risk_factors),
+            "sources": list(self.sources),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Assessment:
+        """Raises KeyError, TypeError or ValueError on anything but what to_dict wrote."""
+        disposition = data["disposition"]
+        question = data.get("question")
+        if question is not None and question not in QUESTIONS:
+            raise ValueError(f"unknown question {question!r}")
+        return cls(
+            disposition=None if disposition is None else Disposition(disposition),
+            findings=tuple(ReportedFinding(**f) for f in data.get("findings", [])),
+            question=question,
+            risk_factors=tuple(str(r) for r in data.get("risk_factors", [])),
+            sources=tuple(str(s) for s in data.get("sources", [])),
+        )
+
+
+def assess(state: ConversationState, detection: Detection, text: str) -> tuple[ConversationState, Assessment]:
+    """The conversation's triage after `text` (whose detection is `detection`), and the state to
+    keep for the next message. Pure: `state` is not changed.
+
+    Baseline: the message alone decides, as before conversations were tracked.
+    """
+    tier = detection.tier
+    disposition = {
+        Tier.EMERGENCY: Disposition.EMERGENCY,
+        Tier.CALL_PROVIDER: Disposition.CALL_NOW,
+    }.get(tier)
+    findings = tuple(
+        ReportedFinding(sign=sign, temperature_c=detection.temperature_c if sign == "fever" else None)
+        for sign in detection.signs
+    )
+    question = "temperature" if detection.needs_temperature and tier is not Tier.EMERGENCY else None
+    new_state = ConversationState(
+        findings={**state.findings, **{f.sign: asdict(f) for f in findings}},
+        risk_factors=list(state.risk_factors),
+        pending_question=question,
+        emergency_told=state.emergency_told or tier is Tier.EMERGENCY,
+        turn=state.turn + 1,
+    )
+    return new_state, Assessment(disposition, findings, question, tuple(state.risk_factors))
