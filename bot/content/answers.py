@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,8 +21,9 @@ TOPICS = (
     "procedure_info",
     "warning_signs_info",
 )
-# Topics whose answers are self-care advice, so they end with the safety-net line.
-SELF_CARE_TOPICS = frozenset(TOPICS) - {"procedure_info", "results", "warning_signs_info"}
+# Every topic answer ends with when to call (the safety-net line), except the warning-signs
+# answer, which is itself the list of when to call.
+SAFETY_NET_TOPICS = frozenset(TOPICS) - {"warning_signs_info"}
 
 
 def describe_signs(signs: list[str]) -> str:
@@ -42,6 +44,11 @@ class Answer:
     sources: tuple[str, ...]
 
 
+def _celsius_and_fahrenheit(celsius: float) -> str:
+    """38.0 -> "38.0 °C (100.4 °F)": US patients read Fahrenheit (38.4 °C is 101.1 °F)."""
+    return f"{celsius:.1f} °C ({celsius * 9 / 5 + 32:.1f} °F)"
+
+
 class _Placeholders(dict):
     """Leaves unknown {placeholders} as they are instead of raising."""
 
@@ -54,27 +61,31 @@ class Content:
     topics: dict
     replies: dict
     safety_net: str
+    safety_net_sources: tuple[str, ...] = ()
 
-    def _fill(self, template: str, clinic: ClinicSettings, **extra: object) -> str:
+    def _fill(self, template: str, clinic: ClinicSettings, now: dt.datetime | None, **extra: object) -> str:
         values = _Placeholders(
             clinic=clinic.clinic_name,
-            phone=clinic.phone_now(),
+            phone=clinic.phone_now(now),
             emergency_number=clinic.emergency_number,
-            threshold=f"{clinic.fever_threshold_c:.1f} °C",
+            threshold=_celsius_and_fahrenheit(clinic.fever_threshold_c),
             **extra,
         )
         return " ".join(template.format_map(values).split())
 
-    def topic_answer(self, topic: str, clinic: ClinicSettings) -> Answer:
+    # `now` (default: the clock) picks the day or after-hours number; tests pass a fixed time.
+    def topic_answer(self, topic: str, clinic: ClinicSettings, now: dt.datetime | None = None) -> Answer:
         entry = self.topics[topic]
-        text = self._fill(entry["text"], clinic)
-        if topic in SELF_CARE_TOPICS:
-            text = f"{text} {self._fill(self.safety_net, clinic)}"
-        return Answer(text=text, sources=tuple(entry.get("sources", ())))
+        text = self._fill(entry["text"], clinic, now)
+        sources = tuple(entry.get("sources", ()))
+        if topic in SAFETY_NET_TOPICS:
+            text = f"{text} {self._fill(self.safety_net, clinic, now)}"
+            sources += tuple(s for s in self.safety_net_sources if s not in sources)
+        return Answer(text=text, sources=sources)
 
-    def reply(self, name: str, clinic: ClinicSettings, **extra: object) -> Answer:
+    def reply(self, name: str, clinic: ClinicSettings, now: dt.datetime | None = None, **extra: object) -> Answer:
         return Answer(
-            text=self._fill(self.replies[name], clinic, **extra),
+            text=self._fill(self.replies[name], clinic, now, **extra),
             sources=tuple(self.replies.get(f"{name}_sources", ())),
         )
 
@@ -85,4 +96,9 @@ def load_content(path: Path) -> Content:
     missing = [t for t in TOPICS if t not in raw.get("topics", {})]
     if missing:
         raise ValueError(f"{path}: no answer for topics {missing}")
-    return Content(topics=raw["topics"], replies=raw["replies"], safety_net=raw["safety_net"])
+    return Content(
+        topics=raw["topics"],
+        replies=raw["replies"],
+        safety_net=raw["safety_net"],
+        safety_net_sources=tuple(raw.get("safety_net_sources", ())),
+    )
