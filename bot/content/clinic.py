@@ -25,6 +25,10 @@ class ClinicSettings(BaseSettings):
     clinic_phone_after_hours: str = "+1-555-0199"
     clinic_hours: str = "08:00-18:00"  # local opening hours; outside them the after-hours line
     clinic_timezone: str = "America/Chicago"
+    # Days the clinic is closed although they fall on a weekday, in its own time zone:
+    # ISO dates separated by commas, e.g. "2026-12-25,2027-01-01". Read as a string because
+    # pydantic v1 settings would expect JSON for a list.
+    clinic_holidays: str = ""
     emergency_number: str = "911"
     fever_threshold_c: float = 38.0  # clinics differ: 37.5 (haematology), 38.4 (children)
     content_path: Path = DEFAULT_ANSWERS  # a clinic's own leaflet wins: point this at its copy
@@ -39,6 +43,18 @@ class ClinicSettings(BaseSettings):
         dt.time.fromisoformat(closes)
         return value
 
+    @validator("clinic_holidays")
+    def _holidays_are_iso_dates(cls, value: str) -> str:
+        for item in _holiday_items(value):
+            try:
+                dt.date.fromisoformat(item)
+            except ValueError:
+                raise ValueError(
+                    f"AFTERCARE_CLINIC_HOLIDAYS: {item!r} is not a date: list the clinic's holidays "
+                    "as ISO dates (YYYY-MM-DD) separated by commas, e.g. 2026-12-25,2027-01-01"
+                ) from None
+        return value
+
     @validator("fever_threshold_c")
     def _threshold_is_celsius(cls, value: float) -> float:
         low, high = FEVER_THRESHOLD_RANGE_C
@@ -46,12 +62,24 @@ class ClinicSettings(BaseSettings):
             raise ValueError(f"fever threshold must be in Celsius, between {low} and {high}")
         return value
 
-    def phone_now(self, now: dt.datetime | None = None) -> str:
-        """The number a patient should ring at this moment."""
+    @property
+    def holidays(self) -> frozenset[dt.date]:
+        return frozenset(dt.date.fromisoformat(item) for item in _holiday_items(self.clinic_holidays))
+
+    def is_open(self, now: dt.datetime | None = None) -> bool:
+        """Whether the day line is staffed: a weekday, not a holiday, within opening hours."""
         local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(ZoneInfo(self.clinic_timezone))
         opens, closes = (dt.time.fromisoformat(t) for t in self.clinic_hours.split("-"))
-        is_open = local.weekday() < 5 and opens <= local.time() < closes
-        return self.clinic_phone_day if is_open else self.clinic_phone_after_hours
+        working_day = local.weekday() < 5 and local.date() not in self.holidays
+        return working_day and opens <= local.time() < closes
+
+    def phone_now(self, now: dt.datetime | None = None) -> str:
+        """The number a patient should ring at this moment."""
+        return self.clinic_phone_day if self.is_open(now) else self.clinic_phone_after_hours
+
+
+def _holiday_items(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 @lru_cache(maxsize=1)
