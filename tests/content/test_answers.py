@@ -146,3 +146,9 @@ def test_the_threshold_is_shown_in_both_units():
     content = load_content(DEFAULT_ANSWERS)
     text = content.reply("doing_well", ClinicSettings(fever_threshold_c=38.4)).text
     assert "38.4 °C (101.1 °F)" in text
+
+
+def test_soreness_says_when_it_is_no_longer_normal():
+    text = " ".join(RAW["topics"]["soreness"]["text"].split()).lower()
+    assert "gets worse instead of better" in text and "beyond about a week" in text
+    assert "large or growing" in text and "hard lump" in text
