@@ -8,6 +8,8 @@ and aud, a subject, and a lifetime of at most 15 minutes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import jwt
 
@@ -19,7 +21,7 @@ LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 
 
-def _unauthorized(message: str) -> ApiError:
+def unauthorized(message: str) -> ApiError:
     return ApiError(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -31,38 +33,60 @@ def _keys_for(alg: str, settings: Settings) -> list[str]:
     return []
 
 
-def verify_patient_token(token: str, settings: Settings) -> str:
-    """Returns the patient id (the token's subject) or raises a 401 ApiError."""
+def verified_claims(
+    token: str, keys_for: Callable[[str], list[str]], audience: str, issuer: str, required: list[str]
+) -> dict[str, Any]:
+    """The claims of a token signed under one of `keys_for(alg)`'s keys (several during a
+    rotation), with the expected aud and iss and valid exp/nbf; a 401 ApiError otherwise.
+    Shared by patient and service tokens (SVC-1), which differ only in keys and claims."""
     try:
         header_alg = jwt.get_unverified_header(token).get("alg")
     except jwt.PyJWTError:
-        raise _unauthorized("malformed token") from None
+        raise unauthorized("malformed token") from None
     alg = header_alg if isinstance(header_alg, str) else ""
-    keys = _keys_for(alg, settings)
+    keys = keys_for(alg)
     if not keys:
-        raise _unauthorized("token algorithm not accepted")
+        raise unauthorized("token algorithm not accepted")
     for key in keys:
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=[alg],
-                audience=settings.patient_token_audience,
-                issuer=settings.patient_token_issuer,
+                audience=audience,
+                issuer=issuer,
                 leeway=LEEWAY_SECONDS,
-                options={"require": REQUIRED_CLAIMS},
+                options={"require": required},
             )
         except jwt.InvalidSignatureError:
             continue  # maybe signed with the other key of a rotation
         except jwt.PyJWTError as error:
-            raise _unauthorized(f"invalid token: {type(error).__name__}") from None
-        if claims["exp"] - claims["iat"] > settings.patient_token_max_lifetime_seconds:
-            raise _unauthorized("token lifetime over the allowed maximum")
-        subject = claims["sub"]
-        if not isinstance(subject, str) or not subject or len(subject) > 128 or not is_plain_identifier(subject):
-            raise _unauthorized("invalid token subject")
-        return subject
-    raise _unauthorized("invalid token signature")
+            raise unauthorized(f"invalid token: {type(error).__name__}") from None
+        return claims
+    raise unauthorized("invalid token signature")
+
+
+def verified_subject(claims: dict[str, Any]) -> str:
+    """The subject, refused when empty, over 128 characters or holding control, format or
+    unassigned characters (it is stored and shown as an actor id)."""
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject or len(subject) > 128 or not is_plain_identifier(subject):
+        raise unauthorized("invalid token subject")
+    return subject
+
+
+def verify_patient_token(token: str, settings: Settings) -> str:
+    """Returns the patient id (the token's subject) or raises a 401 ApiError."""
+    claims = verified_claims(
+        token,
+        lambda alg: _keys_for(alg, settings),
+        settings.patient_token_audience,
+        settings.patient_token_issuer,
+        REQUIRED_CLAIMS,
+    )
+    if claims["exp"] - claims["iat"] > settings.patient_token_max_lifetime_seconds:
+        raise unauthorized("token lifetime over the allowed maximum")
+    return verified_subject(claims)
 
 
 def mint_patient_token(patient_id: str, settings: Settings, lifetime_seconds: int = 600) -> str:

@@ -11,51 +11,28 @@ import jwt
 from fastapi import Depends
 
 from api.deps import AppSettings, bearer_token
-from api.errors import ApiError
+from api.identity import LEEWAY_SECONDS, unauthorized, verified_claims, verified_subject
 from api.settings import Settings
 
 SERVICE_AUDIENCE = "marrow-aftercare-service"
 MAX_LIFETIME_SECONDS = 15 * 60
-LEEWAY_SECONDS = 30
-
-
-def _unauthorized(message: str) -> ApiError:
-    return ApiError(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
 def verify_service_token(token: str, settings: Settings) -> str:
     """Returns the calling system (the token's subject) or raises a 401 ApiError."""
     keys = settings.service_keys
     if not keys:
-        raise _unauthorized("service tokens are not configured")
-    try:
-        alg = jwt.get_unverified_header(token).get("alg")
-    except jwt.PyJWTError:
-        raise _unauthorized("malformed token") from None
-    if alg != "HS256":
-        raise _unauthorized("token algorithm not accepted")
-    for key in keys:
-        try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=["HS256"],
-                audience=SERVICE_AUDIENCE,
-                issuer=settings.service_token_issuer,
-                leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iss", "aud", "sub"]},
-            )
-        except jwt.InvalidSignatureError:
-            continue  # maybe the other key of a rotation
-        except jwt.PyJWTError as error:
-            raise _unauthorized(f"invalid token: {type(error).__name__}") from None
-        if claims["exp"] - time.time() > MAX_LIFETIME_SECONDS + LEEWAY_SECONDS:
-            raise _unauthorized("token lifetime over the allowed maximum")
-        subject = claims["sub"]
-        if not isinstance(subject, str) or not subject or len(subject) > 128:
-            raise _unauthorized("invalid token subject")
-        return subject
-    raise _unauthorized("invalid token signature")
+        raise unauthorized("service tokens are not configured")
+    claims = verified_claims(
+        token,
+        lambda alg: keys if alg == "HS256" else [],
+        SERVICE_AUDIENCE,
+        settings.service_token_issuer,
+        ["exp", "iss", "aud", "sub"],
+    )
+    if claims["exp"] - time.time() > MAX_LIFETIME_SECONDS + LEEWAY_SECONDS:
+        raise unauthorized("token lifetime over the allowed maximum")
+    return verified_subject(claims)
 
 
 def mint_service_token(subject: str, settings: Settings, lifetime_seconds: int = 600) -> str:

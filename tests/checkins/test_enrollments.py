@@ -62,8 +62,22 @@ def test_a_patient_token_is_refused_even_when_the_keys_are_shared(make_settings)
         {"exp": int(time.time()) + 3600},  # over 15 minutes away
         {"exp": int(time.time()) - 120},  # expired
         {"sub": ""},
+        {"sub": "ehr-engine\n2026-12-01 audit: forged line"},  # a newline would forge an audit line
+        {"sub": "ehr\x00engine"},
+        {"sub": "ehr-\u202eenigne"},  # a bidi override shows another name on a staff screen
+        {"sub": "x" * 129},
     ],
-    ids=["patient-audience", "wrong-issuer", "lifetime-over-15-minutes", "expired", "no-subject"],
+    ids=[
+        "patient-audience",
+        "wrong-issuer",
+        "lifetime-over-15-minutes",
+        "expired",
+        "no-subject",
+        "newline-in-subject",
+        "nul-in-subject",
+        "bidi-in-subject",
+        "subject-too-long",
+    ],
 )
 def test_bad_service_tokens_are_refused(client, settings, claims):
     response = client.post("/api/v1/enrollments", json=enrollment_body(), headers=_token(settings, **claims))
