@@ -83,13 +83,20 @@ def _enroll_csv(args: argparse.Namespace) -> None:
 def _run_due(args: argparse.Namespace) -> None:
     from api.core.time import utcnow
     from api.enrollments.checkins import run_due
+    from api.enrollments.reminders import send_reminders
     from api.settings import Settings
     from api.sms.client import sms_sender
 
     settings = Settings()
     sessions = _open_database(settings)
-    result = run_due(sessions, settings, args.now or utcnow(), sms_sender(settings))
-    print(f"sent {result.sent} check-in(s)" + (f", {result.failed} failed (retried later)" if result.failed else ""))
+    now, sms = args.now or utcnow(), sms_sender(settings)
+    result = run_due(sessions, settings, now, sms)
+    reminded = send_reminders(sessions, settings, now, sms)
+    print(
+        f"sent {result.sent} check-in(s)"
+        + (f", {result.failed} failed (retried later)" if result.failed else "")
+        + (f", {reminded} reminder(s)" if reminded else "")
+    )
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:

@@ -158,8 +158,20 @@ def _include_routers(app: FastAPI) -> None:
     from api.escalations import router as escalations
     from api.reports import pages as report_pages
     from api.sms import router as sms
+    from api.staff import enrollments_page
     from api.staff import router as staff
     from api.widget import router as widget
 
-    for module in (staff, escalations, audit, audit_pages, report_pages, widget, enrollments, sms, docs):
+    for module in (
+        staff,
+        escalations,
+        audit,
+        audit_pages,
+        report_pages,
+        widget,
+        enrollments,
+        enrollments_page,
+        sms,
+        docs,
+    ):
         app.include_router(module.router)

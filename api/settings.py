@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     checkin_contact_window: str = "09:00-20:00"
     checkin_quiet_hours: str = "21:00-08:00"
     checkin_no_response_hours: int = 24  # then the check-in is on the staff "no response" list
+    checkin_reminder_hours: int = 4  # then one automatic reminder (inside the contact window)
     checkin_lease_seconds: int = 300  # a claimed check-in not sent by then is claimed again
     portal_url: str = "https://portal.example.org/aftercare"
 

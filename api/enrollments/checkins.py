@@ -24,9 +24,9 @@ from api.conversations.models import Message
 from api.core.time import as_utc
 from api.db import transaction
 from api.enrollments.models import CheckIn, Enrollment
-from api.enrollments.questions import portal_message, sms_message
+from api.enrollments.questions import ANSWER_BUTTONS, portal_message, sms_message
 from api.enrollments.schedule import may_contact
-from api.enrollments.schemas import UnansweredCheckIn
+from api.enrollments.schemas import AnswerButton, UnansweredCheckIn, WaitingCheckIn
 from api.settings import Settings
 from bot.triage import Detection, Detector
 
@@ -121,7 +121,7 @@ def _deliver(
         enrollment: Enrollment = session.get(Enrollment, checkin.enrollment_id)
         if checkin.status != "sending":
             return False
-        channels = _channels(enrollment)
+        channels = delivery_channels(enrollment)
         if not channels:
             checkin.status, checkin.last_error, checkin.lease_until = "cancelled", "no channel (SMS opt-out)", None
             return False
@@ -141,7 +141,7 @@ def _deliver(
     return True
 
 
-def _channels(enrollment: Enrollment) -> list[str]:
+def delivery_channels(enrollment: Enrollment) -> list[str]:
     channels = []
     if "portal" in enrollment.channels:
         channels.append("portal")
@@ -247,6 +247,47 @@ def unanswered(session: Session, settings: Settings, detector: Detector, now: dt
             day=c.day_offset,
             sent_at=as_utc(c.sent_at),
             channels=c.sent_channels or [],
+            reminded_at=as_utc(c.reminder_sent_at),
         )
         for c, e in rows
+    ]
+
+
+def patient_wrote() -> Any:
+    """The check-in's conversation has a patient message: answered, whatever was recorded yet."""
+    return (
+        sa.exists()
+        .where(Message.conversation_id == CheckIn.conversation_id, Message.role == "patient")
+        .correlate(CheckIn)
+    )
+
+
+def answered_checkin(session: Session, checkin_id: str) -> tuple[CheckIn, Enrollment] | None:
+    row = session.execute(
+        sa.select(CheckIn, Enrollment)
+        .join(Enrollment, Enrollment.id == CheckIn.enrollment_id)
+        .where(CheckIn.id == checkin_id, CheckIn.status == "answered")
+    ).one_or_none()
+    return (row[0], row[1]) if row else None
+
+
+def waiting_for(session: Session, patient_id: str) -> list[WaitingCheckIn]:
+    """Sent to the portal, no patient message since: what the widget offers to answer."""
+    rows = session.execute(
+        sa.select(CheckIn)
+        .join(Enrollment, Enrollment.id == CheckIn.enrollment_id)
+        .where(
+            Enrollment.patient_id == patient_id,
+            Enrollment.status == "active",
+            CheckIn.status == "sent",
+            CheckIn.conversation_id.is_not(None),
+            ~patient_wrote(),
+        )
+        .order_by(CheckIn.sent_at.desc())
+    ).scalars()
+    buttons = [AnswerButton(title=title, payload=payload) for title, payload in ANSWER_BUTTONS]
+    return [
+        WaitingCheckIn(checkin_id=c.id, conversation_id=c.conversation_id, day=c.day_offset, buttons=buttons)
+        for c in rows
+        if "portal" in (c.sent_channels or [])
     ]

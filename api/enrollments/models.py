@@ -51,3 +51,6 @@ class CheckIn(Base):
     answered_at = sa.Column(sa.DateTime(timezone=True))
     response = sa.Column(sa.JSON)  # the structured answer (no free text: that is in the transcript)
     last_error = sa.Column(sa.String(200))
+    # The one automatic reminder: claimed (lease) before it is sent, like the check-in itself.
+    reminder_lease_until = sa.Column(sa.DateTime(timezone=True))
+    reminder_sent_at = sa.Column(sa.DateTime(timezone=True))

@@ -34,3 +34,30 @@ def sms_message(clinic: ClinicSettings, day: int, portal_url: str) -> str:
         f"pain better, same or worse; any fever (temperature); anything else. "
         f"Or answer at {portal_url}. Worried? Call {clinic.phone_now()}. Reply STOP to opt out."
     )
+
+
+# The widget's answer buttons: each payload is sent as the patient's message, so it is triaged
+# like typed text (a "worse" or "bleeding" button escalates); the all-clear ones say "no" to every
+# sign explicitly, which the rules detector reads as negated.
+ANSWER_BUTTONS = (
+    ("All fine, pain better", "No bleeding, no redness or swelling, no fever, and the pain is better."),
+    ("All fine, pain the same", "No bleeding, no redness or swelling, no fever. The pain is about the same."),
+    ("Pain is worse", "The pain is getting worse."),
+    ("Bleeding or fluid", "There is bleeding or fluid leaking at the site."),
+    ("Redness or swelling", "The site is red or swollen."),
+    ("Fever", "I have a fever."),
+)
+
+
+def reminder_portal_message(clinic: ClinicSettings, day: int) -> str:
+    return (
+        f"A reminder from {clinic.clinic_name}: your day {day} check-in above is still waiting for your answer. "
+        f"If something worries you now, call {clinic.phone_now()}."
+    )
+
+
+def reminder_sms_message(clinic: ClinicSettings, day: int, portal_url: str) -> str:
+    return (
+        f"{clinic.clinic_name}: a reminder of your day {day} check-in. Reply with how you are, or answer at "
+        f"{portal_url}. Worried? Call {clinic.phone_now()}. Reply STOP to opt out."
+    )

@@ -4,13 +4,22 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
 
-from api.core.audit_log import request_context
+from api.core.audit_log import record, request_context
 from api.core.time import utcnow
-from api.deps import AppSettings, Ctx, DbSession
+from api.deps import AppSettings, Ctx, DbSession, PatientId
 from api.enrollments import checkins, service
 from api.enrollments.auth import ServiceCaller
-from api.enrollments.schemas import EnrollmentIn, EnrollmentOut, EnrollmentPatch, UnansweredList
+from api.enrollments.fhir import questionnaire_response
+from api.enrollments.schemas import (
+    EnrollmentIn,
+    EnrollmentOut,
+    EnrollmentPatch,
+    UnansweredList,
+    WaitingCheckIns,
+)
+from api.errors import ApiError
 from api.staff.deps import CurrentStaff
 
 router = APIRouter(tags=["enrollment"])
@@ -63,3 +72,27 @@ def withdraw_enrollment(enrollment_id: str, request: Request, db: DbSession, cal
 def unanswered_checkins(db: DbSession, ctx: Ctx, staff: CurrentStaff) -> UnansweredList:
     """Check-ins sent longer ago than AFTERCARE_CHECKIN_NO_RESPONSE_HOURS without an answer."""
     return UnansweredList(checkins=checkins.unanswered(db, ctx.settings, ctx.detector, utcnow()))
+
+
+@router.get(
+    "/api/v1/checkins/{checkin_id}/questionnaire-response",
+    tags=["staff"],
+    responses={200: {"content": {"application/fhir+json": {}}}},
+)
+def checkin_questionnaire_response(
+    checkin_id: str, request: Request, db: DbSession, ctx: Ctx, staff: CurrentStaff
+) -> JSONResponse:
+    """An answered check-in as a FHIR R4 QuestionnaireResponse (404 until it is answered)."""
+    checkins.collect_portal_answers(db, ctx.detector)
+    found = checkins.answered_checkin(db, checkin_id)
+    if found is None:
+        raise ApiError(404, "no answered check-in with this id")
+    record(db, request_context(request, staff.id, staff.role), "checkin.export", "checkin", checkin_id, "success")
+    return JSONResponse(questionnaire_response(*found), media_type="application/fhir+json")
+
+
+@router.get("/api/v1/checkins/waiting", response_model=WaitingCheckIns, tags=["patient"])
+def waiting_checkins(db: DbSession, patient_id: PatientId) -> WaitingCheckIns:
+    """The token's patient's portal check-ins still waiting for an answer, newest first: the
+    widget shows a badge and opens the conversation the check-in is in."""
+    return WaitingCheckIns(checkins=checkins.waiting_for(db, patient_id))

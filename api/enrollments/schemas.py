@@ -92,7 +92,26 @@ class UnansweredCheckIn(BaseModel):
     day: int
     sent_at: dt.datetime
     channels: list[str]
+    reminded_at: dt.datetime | None = None  # the one automatic reminder, once sent
 
 
 class UnansweredList(BaseModel):
     checkins: list[UnansweredCheckIn]
+
+
+class AnswerButton(BaseModel):
+    title: str
+    payload: str  # sent as the patient's message: triaged like typed text
+
+
+class WaitingCheckIn(BaseModel):
+    """A sent check-in the patient has not answered yet: the widget opens its conversation."""
+
+    checkin_id: str
+    conversation_id: str
+    day: int
+    buttons: list[AnswerButton]
+
+
+class WaitingCheckIns(BaseModel):
+    checkins: list[WaitingCheckIn]
