@@ -154,11 +154,11 @@ def _include_routers(app: FastAPI) -> None:
     from api import docs
     from api.audit import pages as audit_pages
     from api.audit import router as audit
+    from api.enrollments import pages as enrollment_pages
     from api.enrollments import router as enrollments
     from api.escalations import router as escalations
     from api.reports import pages as report_pages
     from api.sms import router as sms
-    from api.staff import enrollments_page
     from api.staff import router as staff
     from api.widget import router as widget
 
@@ -170,7 +170,7 @@ def _include_routers(app: FastAPI) -> None:
         report_pages,
         widget,
         enrollments,
-        enrollments_page,
+        enrollment_pages,
         sms,
         docs,
     ):

@@ -199,6 +199,8 @@
       this.settingsAt = 0;
       this.settingsLoading = null;
       this.build(document.body);
+      this.checkin = null; // a check-in waiting for an answer: see watchCheckins()
+      this.watchCheckins();
     }
 
     build(container) {
@@ -280,7 +282,8 @@
       this.launcher.setAttribute("aria-expanded", "true");
       this.input.focus();
       this.loadSettings();
-      if (!this.historyLoaded) this.loadHistory();
+      if (this.checkin) this.openCheckin();
+      else if (!this.historyLoaded) this.loadHistory();
     }
 
     // Resolves to the config or null; never throws, and retries on the next open after a failure.
@@ -581,8 +584,61 @@
       }
     }
 
+    // --- proactive check-ins: the clinic asked first --------------------------------------------
+    // When the portal page loads, ask whether a check-in waits for this patient. If one does, the
+    // launcher shows a badge; opening the chat shows the check-in's conversation (its questions are
+    // the first assistant message) with buttons for the usual answers. A button sends its words as
+    // the patient's message, triaged like anything typed. Failing to ask hides nothing: no badge.
+    async watchCheckins() {
+      const generation = this.generation;
+      try {
+        const data = await this.client.request("GET", "/api/v1/checkins/waiting");
+        if (generation !== this.generation || !data.checkins.length) return;
+        this.checkin = data.checkins[0]; // the newest: older ones share the same questions
+        this.showCheckinBadge();
+        if (this.isOpen()) this.openCheckin();
+      } catch (error) {
+        console.error("marrow-aftercare: check-in lookup failed:", error && error.name);
+      }
+    }
+
+    showCheckinBadge() {
+      if (this.launcher.querySelector(".ma-badge")) return;
+      const badge = el("span", "ma-badge", "1");
+      badge.setAttribute("aria-hidden", "true");
+      this.launcher.append(badge, el("span", "ma-visually-hidden ma-badge-text", ": a check-in from your clinic is waiting"));
+    }
+
+    clearCheckin() {
+      this.checkin = null;
+      for (const node of this.launcher.querySelectorAll(".ma-badge, .ma-badge-text")) node.remove();
+    }
+
+    async openCheckin() {
+      const checkin = this.checkin;
+      this.clearCheckin(); // shown once: after this it is an ordinary conversation
+      if (!this.historyLoaded || conversationStore.get() !== checkin.conversation_id) {
+        conversationStore.set(checkin.conversation_id);
+        this.log.replaceChildren();
+        await this.loadHistory();
+      }
+      const lines = this.log.querySelectorAll(".ma-msg--assistant");
+      const questions = lines[lines.length - 1]; // the check-in, or its reminder below it
+      if (questions && !this.log.querySelector(".ma-checkin-answers")) {
+        this.addButtons(questions, checkin.buttons || [], "ma-choice ma-checkin-answer");
+        const group = questions.querySelector(".ma-buttons:last-child");
+        if (group) {
+          group.classList.add("ma-checkin-answers");
+          group.setAttribute("role", "group");
+          group.setAttribute("aria-label", "Quick answers to your check-in");
+        }
+        this.reveal(questions);
+      }
+    }
+
     logout() {
       this.generation += 1;
+      this.clearCheckin();
       conversationStore.clear();
       this.client.token = null;
       this.log.replaceChildren();

@@ -3,7 +3,9 @@ escalated or left unanswered, the one reminder, and SMS opt-outs; filtered by th
 (in the patient's timezone) and by status. The "no response" list is the `unanswered` filter.
 
 Any staff role may read it (nurses follow up on unanswered check-ins); each view is audited,
-like every other look at patient data."""
+like every other look at patient data. The template is with the other staff pages
+(api/staff/templates/enrollments.html); this module sits in its domain, like
+api.escalations.pages, so that staff never imports a domain that imports staff."""
 
 from __future__ import annotations
 

@@ -1,0 +1,94 @@
+"""A proactive check-in in the patient widget, in a real browser (Debian's chromium), with the
+real model: the check-in is sent (controlled clock) before the patient opens the portal; the
+launcher shows a badge; opening the chat shows the check-in's questions with answer buttons; a
+"worse" answer is triaged like typed text (the call-your-care-team banner) and the check-in no
+longer waits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from aftercare_tools.benchmark.servers import free_port
+from api.enrollments.checkins import run_due
+from api.identity import mint_patient_token
+from api.main import create_app
+from tests.checkins.helpers import enroll_patient
+from tests.conftest import settings_in
+from tests.e2e.live import LiveServer, fresh_page
+from tests.e2e.test_widget import LAUNCHER, REPLY_TIMEOUT_MS, portal_handler
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+PATIENT = "portal-patient"  # whom the stand-in portal signs in
+WITH_BADGE = re.compile(r"^Aftercare questions\W+a check-in from your clinic is waiting$")  # said in words too
+DAY_1 = dt.datetime.fromisoformat("2026-12-01T10:05:00-06:00")
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, assistant):
+    api_port, portal_port = free_port(), free_port()
+    settings = settings_in(
+        tmp_path_factory.mktemp("checkin-e2e"),
+        allowed_origins=f"http://127.0.0.1:{api_port},http://127.0.0.1:{portal_port}",
+    )
+    app = create_app(settings, assistant=assistant, load_assistant=False)
+    api = LiveServer(app, api_port)
+    api.start()
+    assert httpx.get(f"{api.url}/readyz").status_code == 200
+    portal = ThreadingHTTPServer(("127.0.0.1", portal_port), portal_handler(api.url, settings))
+    threading.Thread(target=portal.serve_forever, daemon=True).start()
+    yield {"api": api.url, "portal": f"http://127.0.0.1:{portal_port}/", "app": app, "settings": settings}
+    portal.shutdown()
+    api.stop()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    with fresh_page(browser, 1000, 720) as page:
+        yield page
+
+
+def waiting(servers) -> list[dict]:
+    token = mint_patient_token(PATIENT, servers["settings"])
+    response = httpx.get(f"{servers['api']}/api/v1/checkins/waiting", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return list(response.json()["checkins"])
+
+
+def test_a_checkin_waits_with_a_badge_and_is_answered_with_a_button(page, servers):
+    settings, sessions = servers["settings"], servers["app"].state.ctx.sessions
+    enroll_patient(sessions, settings, patient_id=PATIENT, channels=["portal"], phone_number=None)
+    assert run_due(sessions, settings, DAY_1, None).sent == 1
+
+    page.goto(servers["portal"])
+    launcher = page.get_by_role("button", name=LAUNCHER)
+    expect(launcher).to_contain_text("1")  # the badge, before the chat is opened
+    expect(launcher).to_have_accessible_name(
+        re.compile(r"^Aftercare questions\W+a check-in from your clinic is waiting")
+    )
+
+    launcher.click()
+    log = page.get_by_role("log", name="Conversation")
+    expect(log).to_contain_text("day 1 check-in")
+    expect(log).to_contain_text("Is the pain better, the same or worse?")
+    answers = page.get_by_role("group", name="Quick answers to your check-in")
+    expect(answers.get_by_role("button")).to_have_count(6)
+    expect(page.get_by_role("button", name=LAUNCHER)).not_to_contain_text("1")  # badge gone once seen
+
+    answers.get_by_role("button", name="Pain is worse").click()
+    expect(page.locator(".ma-msg--patient")).to_contain_text("Pain is worse")
+    expect(page.get_by_role("alert")).to_contain_text("Call your care team now", timeout=REPLY_TIMEOUT_MS)
+    expect(answers).to_have_count(0)  # answered: the buttons go
+    assert waiting(servers) == []
+
+    with page.expect_response("**/api/v1/checkins/waiting"):
+        page.reload()  # a fresh page load asks again: nothing waits any more, so no badge
+    expect(page.get_by_role("button", name=LAUNCHER)).to_have_accessible_name("Aftercare questions")
