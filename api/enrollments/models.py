@@ -54,3 +54,4 @@ class CheckIn(Base):
     # The one automatic reminder: claimed (lease) before it is sent, like the check-in itself.
     reminder_lease_until = sa.Column(sa.DateTime(timezone=True))
     reminder_sent_at = sa.Column(sa.DateTime(timezone=True))
+    reminder_attempts = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import sessionmaker
 from api.conversations import repository as conversations
 from api.core.time import as_utc
 from api.db import transaction
-from api.enrollments.checkins import SmsSender, delivery_channels, patient_wrote
+from api.enrollments.checkins import MAX_ATTEMPTS, SmsSender, delivery_channels, patient_wrote
 from api.enrollments.models import CheckIn, Enrollment
 from api.enrollments.questions import reminder_portal_message, reminder_sms_message
 from api.enrollments.schedule import may_contact
@@ -35,6 +35,7 @@ def _reminder_due(now: dt.datetime, settings: Settings) -> Any:
         CheckIn.status == "sent",
         CheckIn.sent_at <= now - dt.timedelta(hours=settings.checkin_reminder_hours),
         CheckIn.reminder_sent_at.is_(None),
+        CheckIn.reminder_attempts < MAX_ATTEMPTS,  # then staff see it on the no-response list only
         sa.or_(CheckIn.reminder_lease_until.is_(None), CheckIn.reminder_lease_until < now),
         ~patient_wrote(),
     )
@@ -58,8 +59,9 @@ def send_reminders(sessions: sessionmaker, settings: Settings, now: dt.datetime,
             continue
         try:
             sent += _deliver(sessions, settings, checkin_id, now, sms)
-        except Exception as error:  # the lease stays: the next run after it tries again
+        except Exception as error:  # the claim stays: the first run after the backoff tries again
             log.error("check-in reminder failed", extra={"error_type": type(error).__name__})
+            _back_off(sessions, settings, checkin_id, now)
     return sent
 
 
@@ -74,10 +76,21 @@ def _claim(sessions: sessionmaker, settings: Settings, checkin_id: str, now: dt.
         result = session.execute(
             sa.update(CheckIn)
             .where(CheckIn.id == checkin_id, _reminder_due(now, settings))
-            .values(reminder_lease_until=now + dt.timedelta(seconds=settings.checkin_lease_seconds))
+            .values(
+                reminder_lease_until=now + dt.timedelta(seconds=settings.checkin_lease_seconds),
+                reminder_attempts=CheckIn.reminder_attempts + 1,
+            )
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount == 1)
+
+
+def _back_off(sessions: sessionmaker, settings: Settings, checkin_id: str, now: dt.datetime) -> None:
+    """Each failed attempt holds the claim one lease longer than the last."""
+    with transaction(sessions) as session:
+        checkin: CheckIn = session.get(CheckIn, checkin_id)
+        lease = dt.timedelta(seconds=settings.checkin_lease_seconds * checkin.reminder_attempts)
+        checkin.reminder_lease_until = now + lease
 
 
 def _deliver(

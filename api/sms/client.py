@@ -13,6 +13,7 @@ from api.settings import Settings
 
 TWILIO_API_BASE = "https://api.twilio.com"
 SEND_TIMEOUT_SECONDS = 10.0
+STATUS_PATH = "/webhooks/sms/twilio/status"  # api.sms.router's delivery_status
 
 # twilio logs every request URL at INFO (it holds the account SID): keep that out of our logs.
 _quiet = logging.getLogger("aftercare.sms.twilio_http")
@@ -35,6 +36,9 @@ class _BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ship
 class TwilioSender:
     def __init__(self, settings: Settings) -> None:
         self.from_number = settings.twilio_from_number
+        # Twilio posts delivery status here (signed like the inbound webhook); a bare number has
+        # no account-wide setting for it, so every message names it.
+        self.status_callback = settings.public_base_url.rstrip("/") + STATUS_PATH
         self.client = Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
@@ -42,7 +46,9 @@ class TwilioSender:
         )
 
     def send(self, to: str, body: str) -> str:
-        message = self.client.messages.create(to=to, from_=self.from_number, body=body)
+        message = self.client.messages.create(
+            to=to, from_=self.from_number, body=body, status_callback=self.status_callback
+        )
         return str(message.sid)
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.conversations.models import Message
-from api.core.time import utcnow
+from api.core.time import as_utc, utcnow
 from api.db import transaction
 from api.enrollments.checkins import run_due
 from api.enrollments.models import CheckIn
@@ -21,6 +21,7 @@ from api.enrollments.reminders import send_reminders
 from api.main import create_app
 from api.sms.client import sms_sender
 from api.staff.accounts import create_staff
+from tests.checkins.conftest import PUBLIC_BASE
 from tests.checkins.helpers import PG_URL, enroll_patient, fresh_postgres_url, open_sessions
 from tests.conftest import auth
 
@@ -88,6 +89,8 @@ def test_one_reminder_after_the_clinics_time_and_never_a_second(settings, sessio
     bodies = [m["Body"] for m in fake_twilio.messages()]
     assert len(bodies) == 2 and "reminder" in bodies[1]
     assert settings.clinic.phone_now() in bodies[1] and "STOP" in bodies[1]
+    # Each message names the signed status webhook: a bare Twilio number has no default for it.
+    assert {m["StatusCallback"] for m in fake_twilio.messages()} == {PUBLIC_BASE + "/webhooks/sms/twilio/status"}
     checkin = _day_1(sessions)
     assert checkin.reminder_sent_at is not None
     assert "reminder" in _assistant_lines(sessions, checkin.conversation_id)[-1]  # waits in the portal too
@@ -134,6 +137,23 @@ def test_a_kill_between_claim_and_send_is_retried_once_after_the_lease(settings,
     assert send_reminders(sessions, settings, lease_over, sender) == 1
     assert send_reminders(sessions, settings, lease_over + HOUR, sender) == 0
     assert sum("reminder" in m["Body"] for m in fake_twilio.messages()) == 1
+
+
+def test_a_failing_provider_is_retried_with_growing_backoff_then_given_up(settings, sessions, fake_twilio):
+    enroll_patient(sessions, settings, channels=["sms"])
+    sender = sms_sender(settings)
+    run_due(sessions, settings, DAY_1, sender)
+    fake_twilio.fail_next = 100
+    lease = dt.timedelta(seconds=settings.checkin_lease_seconds)
+    at = DAY_1 + 4 * HOUR
+    assert send_reminders(sessions, settings, at, sender) == 0  # attempt 1, held one lease
+    assert send_reminders(sessions, settings, at + lease + dt.timedelta(seconds=1), sender) == 0  # attempt 2
+    held = as_utc(_day_1(sessions).reminder_lease_until)
+    assert held - (at + lease + dt.timedelta(seconds=1)) == 2 * lease  # two leases after the second failure
+    for n in range(3, 8):
+        send_reminders(sessions, settings, at + n * 10 * lease, sender)
+    assert _day_1(sessions).reminder_attempts == 5  # then no more tries: staff see it as no response
+    assert _day_1(sessions).reminder_sent_at is None
 
 
 def test_the_reminder_appears_in_the_command_output(settings, sessions, fake_twilio, monkeypatch, capsys):

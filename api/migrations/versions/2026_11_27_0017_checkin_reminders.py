@@ -16,9 +16,11 @@ def upgrade() -> None:
     with op.batch_alter_table("checkins") as table:
         table.add_column(sa.Column("reminder_lease_until", TZ))
         table.add_column(sa.Column("reminder_sent_at", TZ))
+        table.add_column(sa.Column("reminder_attempts", sa.Integer, nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("checkins") as table:
+        table.drop_column("reminder_attempts")
         table.drop_column("reminder_sent_at")
         table.drop_column("reminder_lease_until")
