@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -38,7 +39,7 @@ class CheckInRow:
     sms_status: str | None
     reminded_at: dt.datetime | None
     answered_at: dt.datetime | None
-    answer: dict | None
+    answer: dict[str, Any] | None
     opted_out: bool
     withdrawn: bool
 

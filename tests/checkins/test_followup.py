@@ -5,6 +5,7 @@ the staff enrollments page with its "no response" filter."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from zoneinfo import ZoneInfo
 
@@ -235,14 +236,13 @@ def _two_days_ago_at_ten_chicago() -> dt.datetime:
     return local.replace(hour=10, minute=5, second=0, microsecond=0)
 
 
-def _rows(html: str) -> dict[str, str]:
-    """{patient id: status cell} from the page's table."""
-    import re
+ROW = re.compile(r'<tr data-checkin="[^"]+" data-status="(\w+)">\s*<th scope="row">(\S+)')
 
-    found = {}
-    for row in re.findall(r"<tr data-checkin=.*?</tr>", html, re.S):
-        patient = re.search(r'<th scope="row">(\S+)', row).group(1)
-        status = re.search(r'data-status="(\w+)"', row).group(1)
+
+def _rows(html: str) -> dict[str, list[str]]:
+    """{patient id: [status of each check-in, by due time]} from the page's table."""
+    found: dict[str, list[str]] = {}
+    for status, patient in ROW.findall(html):
         found.setdefault(patient, []).append(status)
     return found
 
