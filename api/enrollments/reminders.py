@@ -4,7 +4,8 @@ After AFTERCARE_CHECKIN_REMINDER_HOURS without a patient message in the check-in
 conversation, `run-due` sends one reminder on the check-in's channels, inside the contact
 window. Exactly once, durable like the check-in itself: the reminder is claimed by a
 conditional UPDATE (a lease that only one worker can win; an expired lease is claimed again
-after a kill) and `reminder_sent_at` is written in the transaction that adds the portal line.
+after a kill or, with a growing backoff, after a provider error; 5 attempts at most) and
+`reminder_sent_at` is written in the transaction that adds the portal line.
 The no-response list for staff is separate (AFTERCARE_CHECKIN_NO_RESPONSE_HOURS): a reminder
 is not an escalation, and an answer after it takes the check-in off that list.
 """
@@ -72,6 +73,7 @@ def _channels(enrollment: Enrollment, sent_channels: list[str] | None) -> list[s
 
 def _claim(sessions: sessionmaker, settings: Settings, checkin_id: str, now: dt.datetime) -> bool:
     """Its own transaction: the WHERE re-checked under the row lock decides the one winner."""
+    now = as_utc(now)  # SQLite compares stored UTC text: every instant goes in as UTC
     with transaction(sessions) as session:
         result = session.execute(
             sa.update(CheckIn)

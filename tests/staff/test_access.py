@@ -21,6 +21,7 @@ PROTECTED = [
     ("GET", "/api/v1/audit-events"),
     ("GET", "/api/v1/audit-events/export"),
     ("GET", "/api/v1/checkins/unanswered"),
+    ("GET", "/api/v1/checkins/{checkin_id}/questionnaire-response"),
 ]
 ACCOUNT = "/api/v1/staff/accounts/{account_id}"
 ACCOUNTS_ADMIN = [
@@ -35,6 +36,8 @@ PROTECTED += ACCOUNTS_ADMIN
 ADMIN_ONLY = [("GET", "/api/v1/audit-events"), ("GET", "/api/v1/audit-events/export"), *ACCOUNTS_ADMIN]
 # The login itself, and redeeming a one-time set-password link (its secret is the credential).
 PUBLIC = {("POST", "/api/v1/staff/session"), ("POST", "/api/v1/staff/set-password")}
+# Under a staff prefix but the patient's own: a patient token (tests/checkins/test_followup.py).
+PATIENT = {("GET", "/api/v1/checkins/waiting")}
 
 
 def _call(client, method, path, escalation="0" * 32, **kwargs):
@@ -50,7 +53,7 @@ def test_the_table_covers_every_staff_route(client):
         for m in r.methods
         if r.path.startswith(("/api/v1/staff", "/api/v1/escalations", "/api/v1/audit", "/api/v1/checkins"))
     }
-    assert routes - PUBLIC == set(PROTECTED)
+    assert routes - PUBLIC - PATIENT == set(PROTECTED)
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
