@@ -2,7 +2,7 @@
 real model: the check-in is sent (controlled clock) before the patient opens the portal; the
 launcher shows a badge; opening the chat shows the check-in's questions with answer buttons; a
 "worse" answer is triaged like typed text (the call-your-care-team banner) and the check-in no
-longer waits."""
+longer waits. Then a nurse finds an unanswered check-in on the staff console's Check-ins page."""
 
 from __future__ import annotations
 
@@ -11,18 +11,23 @@ import re
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from aftercare_tools.benchmark.servers import free_port
+from api.core.time import utcnow
+from api.db import transaction
 from api.enrollments.checkins import run_due
 from api.identity import mint_patient_token
 from api.main import create_app
+from api.staff.accounts import create_staff
 from tests.checkins.helpers import enroll_patient
 from tests.conftest import settings_in
 from tests.e2e.live import LiveServer, fresh_page
+from tests.e2e.test_staff_console import assert_accessible
 from tests.e2e.test_widget import LAUNCHER, REPLY_TIMEOUT_MS, portal_handler
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -92,3 +97,39 @@ def test_a_checkin_waits_with_a_badge_and_is_answered_with_a_button(page, server
     with page.expect_response("**/api/v1/checkins/waiting"):
         page.reload()  # a fresh page load asks again: nothing waits any more, so no badge
     expect(page.get_by_role("button", name=LAUNCHER)).to_have_accessible_name("Aftercare questions")
+
+
+def test_a_nurse_finds_an_unanswered_checkin_on_the_checkins_page(page, servers):
+    settings, sessions = servers["settings"], servers["app"].state.ctx.sessions
+    # The page reads the clock: sent two days ago at 10:05 in Chicago, it is past the 24 h.
+    sent_at = (utcnow() - dt.timedelta(days=2)).astimezone(ZoneInfo("America/Chicago"))
+    sent_at = sent_at.replace(hour=10, minute=5, second=0, microsecond=0)
+    enroll_patient(
+        sessions,
+        settings,
+        external_id="ehr-quiet",
+        patient_id="quiet-patient",
+        channels=["portal"],
+        phone_number=None,
+        procedure_at=(sent_at - dt.timedelta(days=1)).isoformat(),
+    )
+    assert run_due(sessions, settings, sent_at, None).sent == 1
+    with transaction(sessions) as session:
+        create_staff(session, "nurse.checkins@clinic.test", "Nina Nurse", "nurse", "a long ward passphrase")
+
+    page.goto(f"{servers['api']}/staff/login")
+    page.get_by_label("E-mail").fill("nurse.checkins@clinic.test")
+    page.get_by_label("Password").fill("a long ward passphrase")
+    page.get_by_label("Password").press("Enter")
+    expect(page).to_have_url(f"{servers['api']}/staff/")
+    page.get_by_role("link", name="Check-ins").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check-ins of enrolled patients")
+
+    page.get_by_label("Status").select_option(label="No response")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"status=unanswered"))
+    rows = page.locator("#checkins tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("quiet-patient")
+    expect(rows.first).to_contain_text("No response")
+    assert_accessible(page)
