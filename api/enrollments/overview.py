@@ -23,6 +23,7 @@ from api.escalations.models import Escalation
 from api.settings import Settings
 from bot.triage import Detector
 
+ONE_DAY = dt.timedelta(days=1)
 STATUSES = ("scheduled", "awaiting", "unanswered", "answered", "escalated", "cancelled", "failed")
 
 
@@ -66,11 +67,17 @@ def rows(
     """Check-ins, by due time; `on_date` is the due date in the patient's own timezone."""
     collect_portal_answers(session, detector)  # portal answers are recorded when first looked at
     cutoff = as_utc(now) - dt.timedelta(hours=settings.checkin_no_response_hours)
-    pairs = session.execute(
+    query = (
         sa.select(CheckIn, Enrollment)
         .join(Enrollment, Enrollment.id == CheckIn.enrollment_id)
         .order_by(CheckIn.due_at, Enrollment.patient_id)
-    ).all()
+    )
+    if on_date is not None:  # every timezone's local day lies within a day either side of UTC's
+        start = dt.datetime.combine(on_date, dt.time(), tzinfo=dt.timezone.utc)
+        query = query.where(CheckIn.due_at >= start - ONE_DAY, CheckIn.due_at < start + 2 * ONE_DAY)
+    if opted_out_only:
+        query = query.where(Enrollment.sms_opted_out_at.is_not(None))
+    pairs = session.execute(query).all()
     escalated = _escalated_conversations(session, [c for c, _ in pairs])
     found = []
     for checkin, enrollment in pairs:
