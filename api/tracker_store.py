@@ -21,9 +21,8 @@ def tracker_database_url(database_url: str) -> str:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return database_url
     path = Path(url.database)
-    return url.set(database=str(path.with_name(f"{path.stem}-trackers{path.suffix}"))).render_as_string(
-        hide_password=False
-    )
+    trackers = url.set(database=str(path.with_name(f"{path.stem}-trackers{path.suffix}")))
+    return str(trackers.render_as_string(hide_password=False))
 
 
 def build_tracker_store(database_url: str) -> Any:  # rasa's SQLTrackerStore (Rasa ships no types)
