@@ -128,11 +128,13 @@ def _deliver(
         conversation = conversations.create_conversation(session, enrollment.patient_id)
         checkin.conversation_id = conversation.id
         if "portal" in channels:  # the first assistant message of the patient's conversation
-            conversations.add_message(session, conversation.id, "assistant", portal_message(clinic, checkin.day_offset))
+            conversations.add_message(
+                session, conversation.id, "assistant", portal_message(clinic, checkin.day_offset, now)
+            )
         if "sms" in channels:
             if sms is None:
                 raise RuntimeError("SMS is not configured (AFTERCARE_TWILIO_*)")
-            body = sms_message(clinic, checkin.day_offset, settings.portal_url)
+            body = sms_message(clinic, checkin.day_offset, settings.portal_url, now)
             if "portal" not in channels:
                 conversations.add_message(session, conversation.id, "assistant", body)
             checkin.sms_sid = sms.send(enrollment.phone_number, body)[:64]

@@ -1,11 +1,14 @@
 """What a check-in says. The questions are the seed's warning signs (MEDLINEPLUS; WEBMD and
 NHLBI for fluid; /work/shared/clinical/aftercare-facts.md "Warning signs"), asked, never
-answered: the answer goes through triage like any message.
+answered: the answer goes through triage like any message. `now` is the moment of sending
+(the run's clock): the number to call depends on it (hours, holidays).
 
 An SMS carries no diagnosis and no transcript (SMS-1): the clinic's name, that it is a
 check-in, how to answer, the clinic's number and the portal link, nothing more."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from bot.content import ClinicSettings
 
@@ -19,20 +22,20 @@ QUESTIONS = (
 SOURCES = ("MEDLINEPLUS", "WEBMD", "NHLBI")
 
 
-def portal_message(clinic: ClinicSettings, day: int) -> str:
+def portal_message(clinic: ClinicSettings, day: int, now: dt.datetime) -> str:
     numbered = "\n".join(f"{n}. {q}" for n, q in enumerate(QUESTIONS, start=1))
     return (
         f"Hello from {clinic.clinic_name}: this is your day {day} check-in after your procedure. "
         f"Please tell us, in your own words:\n{numbered}\n"
-        f"If something worries you now, call {clinic.phone_now()}."
+        f"If something worries you now, call {clinic.phone_now(now)}."
     )
 
 
-def sms_message(clinic: ClinicSettings, day: int, portal_url: str) -> str:
+def sms_message(clinic: ClinicSettings, day: int, portal_url: str, now: dt.datetime) -> str:
     return (
         f"{clinic.clinic_name}: your day {day} check-in. Reply with: any bleeding, redness or swelling; "
         f"pain better, same or worse; any fever (temperature); anything else. "
-        f"Or answer at {portal_url}. Worried? Call {clinic.phone_now()}. Reply STOP to opt out."
+        f"Or answer at {portal_url}. Worried? Call {clinic.phone_now(now)}. Reply STOP to opt out."
     )
 
 
@@ -49,15 +52,15 @@ ANSWER_BUTTONS = (
 )
 
 
-def reminder_portal_message(clinic: ClinicSettings, day: int) -> str:
+def reminder_portal_message(clinic: ClinicSettings, day: int, now: dt.datetime) -> str:
     return (
         f"A reminder from {clinic.clinic_name}: your day {day} check-in above is still waiting for your answer. "
-        f"If something worries you now, call {clinic.phone_now()}."
+        f"If something worries you now, call {clinic.phone_now(now)}."
     )
 
 
-def reminder_sms_message(clinic: ClinicSettings, day: int, portal_url: str) -> str:
+def reminder_sms_message(clinic: ClinicSettings, day: int, portal_url: str, now: dt.datetime) -> str:
     return (
         f"{clinic.clinic_name}: a reminder of your day {day} check-in. Reply with how you are, or answer at "
-        f"{portal_url}. Worried? Call {clinic.phone_now()}. Reply STOP to opt out."
+        f"{portal_url}. Worried? Call {clinic.phone_now(now)}. Reply STOP to opt out."
     )

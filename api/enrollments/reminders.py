@@ -107,12 +107,12 @@ def _deliver(
         channels = _channels(enrollment, checkin.sent_channels)
         if "portal" in channels and checkin.conversation_id:
             conversations.add_message(
-                session, checkin.conversation_id, "assistant", reminder_portal_message(clinic, checkin.day_offset)
+                session, checkin.conversation_id, "assistant", reminder_portal_message(clinic, checkin.day_offset, now)
             )
         if "sms" in channels:
             if sms is None:
                 raise RuntimeError("SMS is not configured (AFTERCARE_TWILIO_*)")
-            body = reminder_sms_message(clinic, checkin.day_offset, settings.portal_url)
+            body = reminder_sms_message(clinic, checkin.day_offset, settings.portal_url, now)
             if "portal" not in channels and checkin.conversation_id:  # SMS only: the transcript shows it
                 conversations.add_message(session, checkin.conversation_id, "assistant", body)
             sms.send(enrollment.phone_number, body)

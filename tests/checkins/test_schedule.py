@@ -88,6 +88,21 @@ def test_the_sms_says_the_minimum(settings, sessions, fake_twilio):
     assert len(body) <= 320  # two SMS segments at most
 
 
+def test_the_number_in_a_check_in_is_the_one_for_the_moment_it_is_sent(make_settings, fake_twilio):
+    """A check-in sent on a clinic holiday names the after-hours line, whatever the real clock says."""
+    from bot.content import ClinicSettings
+
+    settings = make_settings(clinic=ClinicSettings(clinic_holidays="2026-12-01"))
+    engine, sessions = open_sessions(settings.database_url)
+    enroll_patient(sessions, settings, channels=["sms"])
+    run_due(sessions, settings, at("2026-12-01T10:05:00-06:00"), sms_sender(settings))
+    engine.dispose()
+    [body] = [m["Body"] for m in fake_twilio.messages()]
+    clinic = settings.clinic
+    assert clinic.clinic_phone_day != clinic.clinic_phone_after_hours
+    assert clinic.clinic_phone_after_hours in body and clinic.clinic_phone_day not in body
+
+
 def test_nothing_is_sent_in_quiet_hours_or_outside_the_contact_window(settings, sessions, fake_twilio):
     enroll_patient(sessions, settings)
     sender = sms_sender(settings)
