@@ -20,6 +20,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.triage.model import Detection
+from bot.triage.protocol import Protocol, Row, load_protocol
+from bot.triage.reading import read_message
+from bot.triage.updates import apply_message
 from bot.triage.vocabulary import Tier
 
 # Where an assessment travels with a message: Rasa message metadata.
@@ -58,6 +61,7 @@ class ReportedFinding:
     trend: str | None = None  # worse | same | better
     temperature_c: float | None = None
     duration_minutes: float | None = None
+    size: str | None = None  # growing | large | stable | small (bruise, lump, swelling, redness)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -140,27 +144,68 @@ class Assessment:
         )
 
 
-def assess(state: ConversationState, detection: Detection, text: str) -> tuple[ConversationState, Assessment]:
+def assess(
+    state: ConversationState,
+    detection: Detection,
+    text: str,
+    *,
+    fever_threshold_c: float = 38.0,
+    protocol: Protocol | None = None,
+) -> tuple[ConversationState, Assessment]:
     """The conversation's triage after `text` (whose detection is `detection`), and the state to
     keep for the next message. Pure: `state` is not changed.
 
-    Baseline: the message alone decides, as before conversations were tracked.
+    A message counts for the findings it speaks about (a sign, an answer, a correction) and for
+    earlier findings it makes more urgent (a risk factor said now). A message that speaks about
+    nothing, such as an acknowledgement, gets no disposition: an escalation already opened stays
+    open, that is the caller's business. `fever_threshold_c` is the clinic's setting.
     """
-    tier = detection.tier
-    disposition = {
-        Tier.EMERGENCY: Disposition.EMERGENCY,
-        Tier.CALL_PROVIDER: Disposition.CALL_NOW,
-    }.get(tier)
-    findings = tuple(
-        ReportedFinding(sign=sign, temperature_c=detection.temperature_c if sign == "fever" else None)
-        for sign in detection.signs
-    )
-    question = "temperature" if detection.needs_temperature and tier is not Tier.EMERGENCY else None
+    protocol = protocol or load_protocol()
+    reading = read_message(protocol, text)
+    findings = {sign: dict(attrs) for sign, attrs in state.findings.items()}
+    risks = list(state.risk_factors) + sorted(reading.risks - set(state.risk_factors))
+    touched = apply_message(findings, state.pending_question, detection, reading, protocol, fever_threshold_c)
+    counted: list[tuple[str, Row]] = []
+    for sign, entry in findings.items():
+        if not entry.get("active"):
+            continue
+        row = protocol.decide({**entry, "sign": sign, "risks": risks})
+        before = entry.get("disposition")
+        entry["disposition"], entry["rule"] = (row.disposition, row.id) if row else ("none", None)
+        rose = _rank(entry["disposition"]) > _rank(before)
+        if row is not None and (sign in touched or (rose and before is not None)):
+            counted.append((sign, row))
+    top = max((_rank(row.disposition) for _, row in counted), default=0)
+    deciding = [(sign, row) for sign, row in counted if _rank(row.disposition) == top and top > 0]
+    disposition = Disposition(deciding[0][1].disposition) if deciding else None
+    emergency = disposition is Disposition.EMERGENCY or state.emergency_told
+    asked = {row.question for _, row in counted if row.question}
+    question = None if emergency else next((q for q in QUESTIONS if q in asked), None)
     new_state = ConversationState(
-        findings={**state.findings, **{f.sign: asdict(f) for f in findings}},
-        risk_factors=list(state.risk_factors),
+        findings=findings,
+        risk_factors=risks,
         pending_question=question,
-        emergency_told=state.emergency_told or tier is Tier.EMERGENCY,
+        emergency_told=emergency,
         turn=state.turn + 1,
     )
-    return new_state, Assessment(disposition, findings, question, tuple(state.risk_factors))
+    reported = tuple(_reported(sign, findings[sign]) for sign, _ in counted)
+    sources = tuple(dict.fromkeys(s for _, row in deciding for s in row.source))
+    return new_state, Assessment(disposition, reported, question, tuple(risks), sources)
+
+
+def _rank(disposition: str | None) -> int:
+    """none/None 0 < self_care 1 < call_within_24h 2 < call_now 3 < emergency 4."""
+    order = ("none", "self_care", "call_within_24h", "call_now", "emergency")
+    return order.index(disposition) if disposition in order else 0
+
+
+def _reported(sign: str, entry: dict[str, Any]) -> ReportedFinding:
+    trend, size = entry.get("trend"), entry.get("size")
+    return ReportedFinding(
+        sign=sign,
+        site=entry.get("site", "biopsy_site"),
+        trend=trend if trend in ("worse", "same", "better") else None,
+        temperature_c=entry.get("temperature_c"),
+        duration_minutes=entry.get("duration_minutes"),
+        size=size if size in ("growing", "large", "stable", "small") else None,
+    )

@@ -1,0 +1,143 @@
+"""Small text helpers for the conversation engine: phrase lists, numbers, durations, ages.
+
+Standard library only, so the conversation engine loads without spaCy. Patients answer a
+question in a word or two ("yeah worse", "38,6", "half an hour"), where a regular expression
+over a normalised message is enough and costs microseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_APOSTROPHES = re.compile(r"['\u2019\u2018`]")
+_TOKENS = re.compile(r"\d+(?:[.,]\d+)?|[a-z]+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, apostrophes dropped ("won't" -> "wont"), words and numbers single-spaced."""
+    return " ".join(_TOKENS.findall(_APOSTROPHES.sub("", text.lower())))
+
+
+class PhraseList:
+    """Whole-phrase matching of a list of lay phrases against a normalised message."""
+
+    def __init__(self, phrases: Iterable[str]):
+        keys = sorted({normalise(p) for p in phrases if normalise(p)}, key=len, reverse=True)
+        self.phrases = tuple(keys)
+        self.pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, keys)) + r")(?![a-z0-9])") if keys else None
+
+    def spans(self, norm: str) -> list[tuple[int, int]]:
+        return [m.span() for m in self.pattern.finditer(norm)] if self.pattern else []
+
+    def search(self, norm: str) -> bool:
+        return bool(self.pattern and self.pattern.search(norm))
+
+    def starts(self, norm: str, within_words: int = 3) -> bool:
+        """A phrase among the first words ("yeah worse", "no not really"): a bare answer."""
+        head = " ".join(norm.split()[: within_words + 2])
+        return any(norm[:s].count(" ") < within_words for s, _ in self.spans(head))
+
+
+_UNITS = {
+    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_NUMBER_WORDS = set(_UNITS) | set(_TENS) | {"hundred", "point", "and", "a"}
+
+
+def words_to_number(words: list[str]) -> float | None:
+    """ "thirty eight point five" -> 38.5, "a hundred and one point two" -> 101.2, "one oh one" -> 101."""
+    if "point" in words:
+        at = words.index("point")
+        whole, digits = words_to_number(words[:at]), [_UNITS.get(w) for w in words[at + 1 :]]
+        if whole is None or not digits or any(d is None or d > 9 for d in digits):
+            return None
+        return whole + float("0." + "".join(str(d) for d in digits))
+    values = [w for w in words if w not in ("and", "a")]
+    if not values:
+        return None
+    if len(values) == 3 and all(_UNITS.get(w, 99) <= 9 for w in values):  # "one oh one"
+        return float(100 * _UNITS[values[0]] + 10 * _UNITS[values[1]] + _UNITS[values[2]])
+    total = 0
+    for w in values:
+        if w == "hundred":
+            total = max(total, 1) * 100
+        elif w in _TENS:
+            total += _TENS[w]
+        elif w in _UNITS:
+            total += _UNITS[w]
+        else:
+            return None
+    return float(total)
+
+
+def numbers(norm: str) -> list[tuple[float, int, int]]:
+    """Every number in a normalised message, digits ("38,6") or words, with its span."""
+    found = [(float(m.group().replace(",", ".")), m.start(), m.end()) for m in re.finditer(r"\d+(?:[.,]\d+)?", norm)]
+    run: list[tuple[str, int, int]] = []
+    for m in list(re.finditer(r"[a-z]+", norm)) + [None]:
+        if m is not None and m.group() in _NUMBER_WORDS:
+            run.append((m.group(), m.start(), m.end()))
+            continue
+        while run and run[0][0] in ("and", "a", "point"):
+            run.pop(0)
+        while run and run[-1][0] in ("and", "a", "point"):
+            run.pop()
+        value = words_to_number([w for w, _, _ in run]) if run else None
+        if value is not None:
+            found.append((value, run[0][1], run[-1][2]))
+        run = []
+    return found
+
+
+_FAHRENHEIT = re.compile(r"^\s*(?:degrees?\s*)?(?:f|fahrenheit|farenheit)(?![a-z])")
+_CELSIUS = re.compile(r"^\s*(?:degrees?\s*)?(?:c|celsius|centigrade)(?![a-z])")
+
+
+def temperatures_c(norm: str) -> list[float]:
+    """Readings in a normalised answer to "what is your temperature?", in Celsius: a bare
+    "38" or "101.2" counts here because we asked. Outside body ranges, a number is ignored."""
+    result = []
+    for value, _, end in numbers(norm):
+        rest = norm[end:]
+        if _FAHRENHEIT.match(rest) or (93 <= value <= 108 and not _CELSIUS.match(rest)):
+            if 93 <= value <= 108:
+                result.append(round((value - 32) * 5 / 9, 2))
+        elif 34 <= value <= 43:
+            result.append(round(value, 2))
+    return result
+
+
+_DURATION = re.compile(
+    r"(?P<n>\d+(?:[.,]\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|forty|"
+    r"forty five|few|a few|couple|a couple|couple of|a couple of|half an|half a|quarter of an|several)\s*"
+    r"(?P<unit>mins?|minutes?|m|hrs?|hours?|h)(?![a-z])"
+)
+_WORD_AMOUNTS = {"an": 1, "a": 1, "few": 3, "a few": 3, "couple": 2, "a couple": 2, "couple of": 2,
+                 "a couple of": 2, "half an": 0.5, "half a": 0.5, "quarter of an": 0.25, "several": 5}  # fmt: skip
+
+
+def duration_minutes(norm: str) -> float | None:
+    """The longest duration said ("20 mins", "half an hour", "ten minutes"), in minutes."""
+    found = []
+    for m in _DURATION.finditer(norm):
+        amount = m.group("n")
+        if amount[0].isdigit():
+            value = float(amount.replace(",", "."))
+        elif amount in _WORD_AMOUNTS:
+            value = _WORD_AMOUNTS[amount]
+        else:
+            value = words_to_number(amount.split()) or 0
+        found.append(value * (60 if m.group("unit")[0] == "h" else 1))
+    return max(found, default=None)
+
+
+_AGE = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:years? old|yrs? old|year olds?|yo|y o)(?![a-z])")
+
+
+def ages(norm: str) -> list[int]:
+    """Ages said as "<n> years old" / "<n> yo" (a bare number is a temperature more often)."""
+    return [int(m.group(1)) for m in _AGE.finditer(norm)]

@@ -1,0 +1,126 @@
+"""What one message says beyond the detector's signs: risk factors, answers, corrections,
+pain or a bruise without a trend or size, how a bleed behaves.
+
+The detector finds warning signs in a message on its own; in a conversation a message can also
+be an answer ("yeah worse", "38,6", "half an hour"), a correction ("sorry I meant 37.2") or a
+risk factor ("she's on chemo"). The word lists are protocol.yml's, so clinicians can edit them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.triage.phrases import PhraseList, ages, duration_minutes, normalise, temperatures_c
+from bot.triage.protocol import Protocol
+
+NEGATORS = PhraseList(["not", "no", "never", "isnt", "isn't", "wasnt", "arent", "dont", "doesnt", "didnt", "hasnt",
+                       "havent", "without", "nothing"])  # fmt: skip
+NEGATION_REACH = 2  # words before a phrase that can negate it ("not any bigger", "no worse")
+NEAR = 4  # words either side of a pain word where another body part takes it elsewhere
+NOT_A_REPORT_AFTER_PAIN = re.compile(r"^ (?:killers?|relief|medicine|meds|tablets?|pills?|management)\b")
+QUESTION_START = re.compile(
+    r"^(?:how|what|when|why|which|who|where|should|can|could|will|would|is|are|do|does|did)\b(?!\s+not\b)"
+)
+
+
+@dataclass
+class MessageReading:
+    norm: str
+    correction: bool = False
+    question: bool = False
+    acknowledgement: bool = False
+    risks: set[str] = field(default_factory=set)
+    temperatures_c: list[float] = field(default_factory=list)  # numbers read as temperatures (only if asked)
+    no_thermometer: bool = False
+    yes: bool = False
+    no: bool = False
+    unsure: bool = False
+    trend: str | None = None  # worse | same | better
+    size: str | None = None  # growing | large | stable | small
+    minutes: float | None = None
+    pressure: bool = False
+    ongoing: bool = False
+    stopped: bool = False
+    soaking: bool = False
+    minor_ooze: bool = False
+    pain: bool = False  # a pain word about the biopsy area, reported
+    bruise: bool = False  # a bruise or lump word, reported
+    chills: bool = False
+    stated_fever: bool = False
+
+
+def _negated(norm: str, start: int) -> bool:
+    before = norm[:start].split()[-NEGATION_REACH:]
+    return NEGATORS.search(" ".join(before))
+
+
+def _asserted(phrases: PhraseList, norm: str) -> list[tuple[int, int]]:
+    """Matches not negated just before ("no bigger", "not worse")."""
+    return [(s, e) for s, e in phrases.spans(norm) if not _negated(norm, s)]
+
+
+def _first(protocol: Protocol, norm: str, order: tuple[str, ...]) -> str | None:
+    """The first list in `order` with an asserted phrase: the more urgent reading wins."""
+    return next((name for name in order if _asserted(protocol.answers[name], norm)), None)
+
+
+def _body_word(protocol: Protocol, norm: str, kind: str) -> bool:
+    """A pain or bruise word reported about the biopsy area (not negated, not elsewhere)."""
+    words = norm.split()
+    elsewhere = protocol.findings["elsewhere"]
+    for s, e in protocol.findings[kind].spans(norm):
+        at = norm[:s].count(" ")
+        around = " ".join(words[max(0, at - NEAR) : at + NEAR + 1])
+        if _negated(norm, s) or elsewhere.search(around) or NOT_A_REPORT_AFTER_PAIN.match(norm[e:]):
+            continue
+        return True
+    return False
+
+
+def _risks(protocol: Protocol, norm: str) -> set[str]:
+    found = set()
+    for name, phrases in protocol.risk_factors.items():
+        for s, _ in phrases.spans(norm):
+            before = " ".join(norm[:s].split()[-3:])
+            if not protocol.risk_negations.search(before):
+                found.add(name)
+    for age in ages(norm):
+        if age < protocol.child_below:
+            found.add("child")
+        elif age >= protocol.older_age_from:
+            found.add("older_age")
+    return found
+
+
+def read_message(protocol: Protocol, text: str) -> MessageReading:
+    norm = normalise(text)
+    answers = protocol.answers
+    reading = MessageReading(norm=norm)
+    reading.correction = protocol.corrections.search(norm)
+    reading.question = text.rstrip().endswith("?") or bool(QUESTION_START.match(norm))
+    reading.acknowledgement = answers["acknowledgements"].starts(norm, within_words=1)
+    reading.risks = _risks(protocol, norm)
+    reading.temperatures_c = temperatures_c(norm)
+    reading.no_thermometer = answers["no_thermometer"].search(norm)
+    reading.unsure = answers["unsure"].starts(norm)
+    reading.yes = not reading.unsure and answers["yes"].starts(norm, within_words=2)
+    reading.no = not reading.unsure and not reading.yes and answers["no"].starts(norm, within_words=2)
+    reading.trend = _first(protocol, norm, ("worse", "better", "same"))
+    reading.size = _first(protocol, norm, ("growing", "large", "stable", "small"))
+    reading.minutes = duration_minutes(norm)
+    reading.pressure = bool(_asserted(answers["pressure"], norm))
+    reading.soaking = bool(_asserted(answers["soaking"], norm))
+    reading.ongoing = bool(answers["uncontrolled"].spans(norm))  # "won't stop" carries its own "not"
+    reading.stopped = not reading.ongoing and bool(_asserted(answers["stopped"], norm))
+    reading.minor_ooze = (
+        answers["minor_amounts"].search(norm)
+        and answers["dressing_off"].search(norm)
+        and not (reading.ongoing or reading.soaking)
+    )
+    if not reading.question:
+        reading.pain = _body_word(protocol, norm, "pain")
+        reading.bruise = _body_word(protocol, norm, "bruise")
+    reading.chills = bool(_asserted(protocol.findings["chills"], norm))
+    reading.stated_fever = bool(_asserted(protocol.findings["stated_fever"], norm))
+    return reading

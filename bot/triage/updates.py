@@ -1,0 +1,157 @@
+"""How one message changes the conversation's findings: new signs, answers to the question we
+asked, corrections. Works on the state's plain dicts (sign -> attributes), so the state stays
+JSON as it is stored.
+
+A finding's attributes (all optional): active, tier, site, reading (above | below | none |
+unavailable), temperature_c, chills, masked, stated, bleeding, duration_minutes, trend, size,
+disposition and rule (what the protocol last made of it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.triage.model import NEGATED, REPORTED, Detection
+from bot.triage.protocol import Protocol
+from bot.triage.reading import MessageReading
+
+Findings = dict[str, dict[str, Any]]
+SYSTEMIC = {"fever", "breathing_difficulty", "chest_pain", "fainting", "confusion", "airway_swelling",
+            "coughing_or_vomiting_blood"}  # fmt: skip
+SIZE_SIGNS = ("bruise", "swelling", "redness")
+BLEEDING_RANK = {"unknown": 0, "minor_ooze": 1, "stopped": 2, "ongoing": 3, "uncontrolled": 4, "soaking": 5}
+
+
+def _entry(findings: Findings, sign: str, tier: str, site: str | None) -> dict[str, Any]:
+    entry = findings.setdefault(sign, {})
+    entry.update(active=True, tier=tier)
+    entry["site"] = site or entry.get("site") or ("systemic" if sign in SYSTEMIC else "biopsy_site")
+    return entry
+
+
+def apply_message(
+    findings: Findings,
+    pending: str | None,
+    detection: Detection,
+    reading: MessageReading,
+    protocol: Protocol,
+    threshold_c: float,
+) -> set[str]:
+    """Update `findings` in place; returns the signs this message spoke about (retracted included)."""
+    touched: set[str] = set()
+    for f in detection.findings:
+        sign = "fever" if f.sign in protocol.fever_aliases else f.sign
+        if f.status == REPORTED:
+            entry = _entry(findings, sign, "call_provider" if sign == "fever" else f.tier.value, getattr(f, "site", None))
+            if sign == "fever" and f.tier.value == "emergency":
+                entry["tier"] = "emergency"  # the detector's own escalation (fever + chemo said together)
+            if protocol.fever_aliases.get(f.sign) == "chills":
+                entry["chills"] = True
+            touched.add(sign)
+        elif f.status == NEGATED and reading.correction and findings.get(sign, {}).get("active"):
+            findings[sign]["active"] = False  # "sorry, it's NOT red": the earlier report is retracted
+            touched.add(sign)
+    _fever(findings, pending, detection, reading, threshold_c, touched)
+    _bleeding(findings, pending, reading, protocol, touched)
+    _pain(findings, pending, detection, reading, touched)
+    _size(findings, pending, reading, touched)
+    return touched
+
+
+def _fever(findings, pending, detection, reading, threshold_c, touched) -> None:
+    fever = findings.get("fever")
+    waiting = pending == "temperature" or bool(fever and fever.get("active") and fever.get("reading") in (None, "none"))
+    temps = [detection.temperature_c] if detection.temperature_c is not None else []
+    if waiting or (reading.correction and fever):
+        temps += reading.temperatures_c  # a bare "38" or "thirty eight point five" counts when asked
+    if temps:
+        fever = _entry(findings, "fever", (fever or {}).get("tier", "call_provider"), None)
+        value = max(temps)
+        if fever.get("reading") == "above" and not reading.correction:
+            value = max(value, fever.get("temperature_c") or value)  # a fever once measured stays
+        fever.update(temperature_c=value, reading="above" if value >= threshold_c else "below")
+        fever["masked"] = fever.get("masked", False) or detection.fever_masked
+        if fever["reading"] == "below" and reading.correction and not (fever.get("chills") or fever["masked"]):
+            fever["active"] = False  # "sorry I meant 37.2": no fever after all
+        touched.add("fever")
+    elif reading.no_thermometer and (waiting or "fever" in touched):
+        fever = _entry(findings, "fever", (fever or {}).get("tier", "call_provider"), None)
+        fever["reading"] = "unavailable"  # no way to measure counts as a fever (issue 11)
+        touched.add("fever")
+    if "fever" in touched and findings["fever"].get("active"):
+        fever = findings["fever"]
+        fever.setdefault("reading", "none")
+        fever["chills"] = fever.get("chills", False) or reading.chills
+        fever["stated"] = fever.get("stated", False) or reading.stated_fever
+        fever["masked"] = fever.get("masked", False) or detection.fever_masked
+
+
+def _bleeding(findings, pending, reading: MessageReading, protocol: Protocol, touched) -> None:
+    bleeding = findings.get("bleeding")
+    if not bleeding or not bleeding.get("active"):
+        return
+    answering = pending == "duration"
+    said = reading.minutes is not None or reading.pressure or reading.ongoing or reading.stopped or reading.soaking
+    if not ("bleeding" in touched or answering or said or reading.minor_ooze):
+        return
+    status = _bleeding_status(reading, answering, protocol.pressure_minutes)
+    previous = bleeding.get("bleeding", "unknown")
+    if status == "unknown" or (BLEEDING_RANK[status] < BLEEDING_RANK[previous] and not reading.correction):
+        status = previous if previous != "minor_ooze" or status == "unknown" else status
+    bleeding["bleeding"] = status
+    if reading.minutes is not None:
+        bleeding["duration_minutes"] = reading.minutes
+    touched.add("bleeding")
+
+
+def _bleeding_status(reading: MessageReading, answering: bool, pressure_minutes: float) -> str:
+    """uncontrolled: still going after `pressure_minutes` under pressure, or "won't stop even
+    pressing"; an answer to our "how long, and does pressing stop it?" that says a long time
+    and not that it stopped counts too (the question told them to press)."""
+    long = reading.minutes is not None and reading.minutes >= pressure_minutes
+    if reading.soaking:
+        return "soaking"
+    if reading.ongoing and (long or (reading.pressure and reading.minutes is None)):
+        return "uncontrolled"
+    if long and not reading.stopped and (answering or reading.pressure):
+        return "uncontrolled"
+    if reading.minor_ooze and not long:
+        return "minor_ooze"
+    if reading.stopped or (answering and reading.yes):
+        return "stopped"
+    if reading.ongoing or reading.pressure or reading.minutes is not None or (answering and reading.no):
+        return "ongoing"
+    return "unknown"
+
+
+def _pain(findings, pending, detection: Detection, reading: MessageReading, touched) -> None:
+    if "increasing_pain" in touched:
+        findings["increasing_pain"]["trend"] = "worse"
+    elif reading.pain and "increasing_pain" not in detection.signs:
+        pain = _entry(findings, "pain", "none", None)
+        pain["trend"] = reading.trend or pain.get("trend") or "unknown"
+        touched.add("pain")
+    pain = findings.get("pain")
+    if pending == "trend" and pain and pain.get("active") and "pain" not in touched:
+        trend = reading.trend or ("worse" if reading.yes else "same" if reading.no else "unsure" if reading.unsure else None)
+        if trend:
+            pain["trend"] = trend
+            touched.add("pain")
+
+
+def _size(findings, pending, reading: MessageReading, touched) -> None:
+    if reading.bruise and "bruise" not in touched:
+        _entry(findings, "bruise", "none", None)
+        touched.add("bruise")
+    answer = reading.size
+    if pending == "size" and not answer:
+        answer = "growing" if reading.yes else "stable" if reading.no else "unsure" if reading.unsure else None
+    for sign in SIZE_SIGNS:
+        entry = findings.get(sign)
+        if not entry or not entry.get("active"):
+            continue
+        if sign in touched:
+            entry["size"] = reading.size or entry.get("size") or "unknown"
+        elif answer and (pending == "size" or entry.get("size") in (None, "unknown")):
+            entry["size"] = answer
+            touched.add(sign)

@@ -1,0 +1,60 @@
+"""Plays conversations.yml through the detector and the conversation engine directly (no Rasa,
+no API) and counts the per-turn checks: a quick yardstick while the engine is built, and the
+engine's cost per message.
+
+    PYTHONPATH=$PWD:$PWD/tools python -m aftercare_tools.evaluation.engine_check [--verbose]
+
+It measures the engine alone; `aftercare eval --conversations` through the API stays the gate.
+Prints conversation ids and levels only, never message text, unless --verbose is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections import Counter
+
+from aftercare_tools.evaluation.conversations import load_conversations
+from bot.triage import get_detector
+from bot.triage.conversation import ConversationState, assess
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", action="store_true", help="print the failing turns' text")
+    args = parser.parse_args(argv)
+    detector = get_detector()
+    checks = passed = asked_after_emergency = 0
+    failed_by_category: Counter[str] = Counter()
+    timings: list[float] = []
+    for conversation in load_conversations():
+        state = ConversationState.empty()
+        for number, turn in enumerate(conversation.turns, start=1):
+            started = time.perf_counter()
+            state, assessment = assess(state, detector.detect(turn.text), turn.text)
+            timings.append((time.perf_counter() - started) * 1000)
+            level_ok = assessment.tier.value == turn.expect.level
+            question_ok = not (turn.expect.no_question and assessment.question)
+            asked_after_emergency += int(state.emergency_told and assessment.question is not None)
+            checks += 1 + int(turn.expect.no_question)
+            passed += int(level_ok) + int(turn.expect.no_question and question_ok)
+            if not (level_ok and question_ok):
+                failed_by_category[conversation.category] += 1
+                text = f"  {turn.text!r}" if args.verbose else ""
+                print(
+                    f"FAIL {conversation.id} turn {number}: expected {turn.expect.level}, got "
+                    f"{assessment.tier.value} ({assessment.disposition}, question {assessment.question}){text}"
+                )
+    print(f"checks passed: {passed}/{checks}; questions after an emergency: {asked_after_emergency}")
+    print("failed turns by category:", dict(failed_by_category.most_common()))
+    timings.sort()
+    print(
+        f"detector + assess per message: p50 {statistics.median(timings):.2f} ms, "
+        f"p95 {timings[int(len(timings) * 0.95)]:.2f} ms over {len(timings)} messages"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
