@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.triage.model import Detection
 from bot.triage.protocol import Protocol, Row, load_protocol
-from bot.triage.reading import read_message
+from bot.triage.reading import MessageReading, read_message
 from bot.triage.updates import apply_message
 from bot.triage.vocabulary import Tier
 
@@ -164,7 +164,11 @@ def assess(
     reading = read_message(protocol, text)
     findings = {sign: dict(attrs) for sign, attrs in state.findings.items()}
     risks = list(state.risk_factors) + sorted(reading.risks - set(state.risk_factors))
-    touched = apply_message(findings, state.pending_question, detection, reading, protocol, fever_threshold_c)
+    touched = apply_message(
+        findings, state.pending_question, detection, reading, protocol, fever_threshold_c, state.turn + 1
+    )
+    if state.emergency_told and _describes_condition(reading, touched):
+        touched |= {sign for sign, entry in findings.items() if entry.get("disposition") == "emergency"}
     counted: list[tuple[str, Row]] = []
     for sign, entry in findings.items():
         if not entry.get("active"):
@@ -191,6 +195,16 @@ def assess(
     reported = tuple(_reported(sign, findings[sign]) for sign, _ in counted)
     sources = tuple(dict.fromkeys(s for _, row in deciding for s in row.source))
     return new_state, Assessment(disposition, reported, question, tuple(risks), sources)
+
+
+def _describes_condition(reading: MessageReading, touched: set[str]) -> bool:
+    """After an emergency reply, is this message more about the patient ("it's easing but still
+    tight", "38.9") rather than doing as told ("ok, ambulance is coming") or a question? Then
+    the emergency reply stands: a lower level now would read as "it can wait"."""
+    if touched:
+        return True
+    quiet = reading.acknowledgement or reading.compliance or reading.question or reading.reassurance
+    return not quiet and len(reading.norm.split()) >= 2 or bool(reading.temperatures_c)
 
 
 def _rank(disposition: str | None) -> int:

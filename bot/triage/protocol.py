@@ -35,9 +35,10 @@ WHEN_VALUES: dict[str, tuple[Any, ...] | None] = {
 }
 ANSWER_LISTS = (
     "yes", "no", "unsure", "worse", "same", "better", "growing", "large", "stable", "small", "uncontrolled",
-    "stopped", "pressure", "soaking", "minor_amounts", "dressing_off", "no_thermometer", "acknowledgements",
+    "stopped", "pressure", "soaking", "through", "minor_amounts", "dressing_off", "no_thermometer", "acknowledgements",
+    "compliance", "reassurance",
 )  # fmt: skip
-FINDING_LISTS = ("pain", "bruise", "elsewhere", "stated_fever", "chills")
+FINDING_LISTS = ("pain", "bruise", "elsewhere", "stated_fever", "fever_hedges", "feels_hot", "chills")
 
 
 class ProtocolError(ValueError):
@@ -83,9 +84,12 @@ class Protocol:
 
 def _words(raw: dict, key: str, where: str) -> PhraseList:
     value = raw.get(key)
-    if not isinstance(value, list) or not value or not all(isinstance(w, str) and w.strip() for w in value):
+    ok = isinstance(value, list) and value and all(
+        (isinstance(w, str) and w.strip()) or (isinstance(w, int) and not isinstance(w, bool)) for w in value
+    )
+    if not ok:
         raise ProtocolError(f"{where}.{key}: needs a non-empty list of phrases (quote yes/no/on/off: 'no')")
-    return PhraseList(value)
+    return PhraseList(str(w) for w in value)  # 911 is read as a number
 
 
 def _row(raw: Any, index: int, risks: set[str], sources: set[str]) -> Row:

@@ -16,7 +16,7 @@ from bot.triage.protocol import Protocol
 
 NEGATORS = PhraseList(["not", "no", "never", "isnt", "isn't", "wasnt", "arent", "dont", "doesnt", "didnt", "hasnt",
                        "havent", "without", "nothing"])  # fmt: skip
-NEGATION_REACH = 2  # words before a phrase that can negate it ("not any bigger", "no worse")
+NEGATION_REACH = 3  # words before a phrase that can negate it ("not any bigger", "isn't getting any worse")
 NEAR = 4  # words either side of a pain word where another body part takes it elsewhere
 NOT_A_REPORT_AFTER_PAIN = re.compile(r"^ (?:killers?|relief|medicine|meds|tablets?|pills?|management)\b")
 QUESTION_START = re.compile(
@@ -30,6 +30,8 @@ class MessageReading:
     correction: bool = False
     question: bool = False
     acknowledgement: bool = False
+    compliance: bool = False  # "the ambulance is coming": doing what an emergency reply said
+    reassurance: bool = False  # "skin's normal", "it's just the tape mark"
     risks: set[str] = field(default_factory=set)
     temperatures_c: list[float] = field(default_factory=list)  # numbers read as temperatures (only if asked)
     no_thermometer: bool = False
@@ -47,7 +49,8 @@ class MessageReading:
     pain: bool = False  # a pain word about the biopsy area, reported
     bruise: bool = False  # a bruise or lump word, reported
     chills: bool = False
-    stated_fever: bool = False
+    stated_fever: bool = False  # "I have a fever", not hedged
+    feels_hot: bool = False
 
 
 def _negated(norm: str, start: int) -> bool:
@@ -100,6 +103,8 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     reading.correction = protocol.corrections.search(norm)
     reading.question = text.rstrip().endswith("?") or bool(QUESTION_START.match(norm))
     reading.acknowledgement = answers["acknowledgements"].starts(norm, within_words=1)
+    reading.compliance = answers["compliance"].search(norm)
+    reading.reassurance = bool(_asserted(answers["reassurance"], norm))
     reading.risks = _risks(protocol, norm)
     reading.temperatures_c = temperatures_c(norm)
     reading.no_thermometer = answers["no_thermometer"].search(norm)
@@ -108,13 +113,16 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     reading.no = not reading.unsure and not reading.yes and answers["no"].starts(norm, within_words=2)
     reading.trend = _first(protocol, norm, ("worse", "better", "same"))
     reading.size = _first(protocol, norm, ("growing", "large", "stable", "small"))
+    if reading.size == "large" and _asserted(answers["small"], norm):
+        reading.size = "growing"  # "a coin yesterday, now like my palm": two sizes said is a change
     reading.minutes = duration_minutes(norm)
     reading.pressure = bool(_asserted(answers["pressure"], norm))
-    reading.soaking = bool(_asserted(answers["soaking"], norm))
+    small_amount = answers["minor_amounts"].search(norm)
+    reading.soaking = bool(_asserted(answers["soaking"], norm)) or (answers["through"].search(norm) and not small_amount)
     reading.ongoing = bool(answers["uncontrolled"].spans(norm))  # "won't stop" carries its own "not"
     reading.stopped = not reading.ongoing and bool(_asserted(answers["stopped"], norm))
     reading.minor_ooze = (
-        answers["minor_amounts"].search(norm)
+        small_amount
         and answers["dressing_off"].search(norm)
         and not (reading.ongoing or reading.soaking)
     )
@@ -122,5 +130,7 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
         reading.pain = _body_word(protocol, norm, "pain")
         reading.bruise = _body_word(protocol, norm, "bruise")
     reading.chills = bool(_asserted(protocol.findings["chills"], norm))
-    reading.stated_fever = bool(_asserted(protocol.findings["stated_fever"], norm))
+    found = protocol.findings
+    reading.stated_fever = bool(_asserted(found["stated_fever"], norm)) and not found["fever_hedges"].search(norm)
+    reading.feels_hot = not reading.question and bool(_asserted(found["feels_hot"], norm))
     return reading

@@ -36,8 +36,10 @@ def apply_message(
     reading: MessageReading,
     protocol: Protocol,
     threshold_c: float,
+    turn: int,
 ) -> set[str]:
-    """Update `findings` in place; returns the signs this message spoke about (retracted included)."""
+    """Update `findings` in place; returns the signs this message spoke about (retracted included).
+    `turn` numbers this message (the state's turn after it)."""
     touched: set[str] = set()
     for f in detection.findings:
         sign = "fever" if f.sign in protocol.fever_aliases else f.sign
@@ -51,10 +53,17 @@ def apply_message(
         elif f.status == NEGATED and reading.correction and findings.get(sign, {}).get("active"):
             findings[sign]["active"] = False  # "sorry, it's NOT red": the earlier report is retracted
             touched.add(sign)
+    if reading.correction and (reading.no or reading.reassurance) and not detection.reported:
+        for sign, entry in findings.items():  # "actually no, it's just the tape mark": the last report goes
+            if entry.get("active") and entry.get("turn") == turn - 1:
+                entry["active"] = False
+                touched.add(sign)
     _fever(findings, pending, detection, reading, threshold_c, touched)
     _bleeding(findings, pending, reading, protocol, touched)
     _pain(findings, pending, detection, reading, touched)
     _size(findings, pending, reading, touched)
+    for sign in touched:
+        findings[sign]["turn"] = turn
     return touched
 
 
@@ -74,7 +83,10 @@ def _fever(findings, pending, detection, reading, threshold_c, touched) -> None:
         if fever["reading"] == "below" and reading.correction and not (fever.get("chills") or fever["masked"]):
             fever["active"] = False  # "sorry I meant 37.2": no fever after all
         touched.add("fever")
-    elif reading.no_thermometer and (waiting or "fever" in touched):
+    elif reading.feels_hot and "fever" not in touched and not (fever and fever.get("active")):
+        _entry(findings, "fever", "call_provider", None)  # felt hot in words the detector missed: ask
+        touched.add("fever")
+    if not temps and reading.no_thermometer and (waiting or "fever" in touched):
         fever = _entry(findings, "fever", (fever or {}).get("tier", "call_provider"), None)
         fever["reading"] = "unavailable"  # no way to measure counts as a fever (issue 11)
         touched.add("fever")
@@ -129,7 +141,8 @@ def _pain(findings, pending, detection: Detection, reading: MessageReading, touc
         findings["increasing_pain"]["trend"] = "worse"
     elif reading.pain and "increasing_pain" not in detection.signs:
         pain = _entry(findings, "pain", "none", None)
-        pain["trend"] = reading.trend or pain.get("trend") or "unknown"
+        denied = any(f.sign == "increasing_pain" and f.status == NEGATED for f in detection.findings)
+        pain["trend"] = reading.trend or ("same" if denied else None) or pain.get("trend") or "unknown"
         touched.add("pain")
     pain = findings.get("pain")
     if pending == "trend" and pain and pain.get("active") and "pain" not in touched:

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print the failing turns' text")
     args = parser.parse_args(argv)
     detector = get_detector()
-    checks = passed = asked_after_emergency = 0
+    checks = passed = asked_after_emergency = asks_expected = asks_met = 0
     failed_by_category: Counter[str] = Counter()
     timings: list[float] = []
     for conversation in load_conversations():
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
             level_ok = assessment.tier.value == turn.expect.level
             question_ok = not (turn.expect.no_question and assessment.question)
             asked_after_emergency += int(state.emergency_told and assessment.question is not None)
+            asks_expected += int(turn.expect.asks is not None)
+            asks_met += int(turn.expect.asks is not None and assessment.question == turn.expect.asks)
             checks += 1 + int(turn.expect.no_question)
             passed += int(level_ok) + int(turn.expect.no_question and question_ok)
             if not (level_ok and question_ok):
@@ -47,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{assessment.tier.value} ({assessment.disposition}, question {assessment.question}){text}"
                 )
     print(f"checks passed: {passed}/{checks}; questions after an emergency: {asked_after_emergency}")
+    print(f"expected questions asked (reported, not gated): {asks_met}/{asks_expected}")
     print("failed turns by category:", dict(failed_by_category.most_common()))
     timings.sort()
     print(
