@@ -11,12 +11,15 @@ import re
 from collections.abc import Iterable
 
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")
-_TOKENS = re.compile(r"\d+(?:[.,]\d+)?|[a-z]+")
+_TOKENS = re.compile(r"\d+(?:[.,]\d+)?|[a-z]+|[,.;:!?]+")
 
 
 def normalise(text: str) -> str:
-    """Lower case, apostrophes dropped ("won't" -> "wont"), words and numbers single-spaced."""
-    return " ".join(_TOKENS.findall(_APOSTROPHES.sub("", text.lower())))
+    """Lower case, apostrophes dropped ("won't" -> "wont"), words and numbers single-spaced, and
+    a "," token where punctuation breaks a clause ("no, a bit better": the "no" answers, it does
+    not negate "better"; no phrase matches across it)."""
+    tokens = _TOKENS.findall(_APOSTROPHES.sub("", text.lower()))
+    return " ".join("," if t[0] in ",.;:!?" else t for t in tokens)
 
 
 class PhraseList:
@@ -33,10 +36,15 @@ class PhraseList:
     def search(self, norm: str) -> bool:
         return bool(self.pattern and self.pattern.search(norm))
 
+    def first_word(self, norm: str) -> int | None:
+        """The word position where the first phrase starts, if any."""
+        spans = self.spans(norm)
+        return norm[: spans[0][0]].count(" ") if spans else None
+
     def starts(self, norm: str, within_words: int = 3) -> bool:
         """A phrase among the first words ("yeah worse", "no not really"): a bare answer."""
-        head = " ".join(norm.split()[: within_words + 2])
-        return any(norm[:s].count(" ") < within_words for s, _ in self.spans(head))
+        at = self.first_word(" ".join(norm.split()[: within_words + 4]))
+        return at is not None and at < within_words
 
 
 _UNITS = {

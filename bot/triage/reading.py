@@ -28,7 +28,8 @@ QUESTION_START = re.compile(
 class MessageReading:
     norm: str
     correction: bool = False
-    question: bool = False
+    question: bool = False  # ends in "?" or opens like a question
+    question_start: bool = False  # opens like one: "how long will it be sore?" (not "bruised, normal?")
     acknowledgement: bool = False
     compliance: bool = False  # "the ambulance is coming": doing what an emergency reply said
     reassurance: bool = False  # "skin's normal", "it's just the tape mark"
@@ -53,9 +54,16 @@ class MessageReading:
     feels_hot: bool = False
 
 
+def _before(norm: str, start: int, reach: int) -> str:
+    """Up to `reach` words before `start`, within its clause ("no, a bit better": not "no")."""
+    words = norm[:start].split()[-reach:]
+    if "," in words:
+        words = words[len(words) - words[::-1].index(",") :]
+    return " ".join(words)
+
+
 def _negated(norm: str, start: int) -> bool:
-    before = norm[:start].split()[-NEGATION_REACH:]
-    return NEGATORS.search(" ".join(before))
+    return NEGATORS.search(_before(norm, start, NEGATION_REACH))
 
 
 def _asserted(phrases: PhraseList, norm: str) -> list[tuple[int, int]]:
@@ -85,8 +93,7 @@ def _risks(protocol: Protocol, norm: str) -> set[str]:
     found = set()
     for name, phrases in protocol.risk_factors.items():
         for s, _ in phrases.spans(norm):
-            before = " ".join(norm[:s].split()[-3:])
-            if not protocol.risk_negations.search(before):
+            if not protocol.risk_negations.search(_before(norm, s, NEGATION_REACH)):
                 found.add(name)
     for age in ages(norm):
         if age < protocol.child_below:
@@ -100,8 +107,10 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     norm = normalise(text)
     answers = protocol.answers
     reading = MessageReading(norm=norm)
-    reading.correction = protocol.corrections.search(norm)
-    reading.question = text.rstrip().endswith("?") or bool(QUESTION_START.match(norm))
+    flat = norm.replace(" ,", "")  # cues read across commas: "no, wait", "sorry, I meant"
+    reading.correction = protocol.corrections.search(flat)
+    reading.question_start = bool(QUESTION_START.match(norm))
+    reading.question = text.rstrip().endswith("?") or reading.question_start
     reading.acknowledgement = answers["acknowledgements"].starts(norm, within_words=1)
     reading.compliance = answers["compliance"].search(norm)
     reading.reassurance = bool(_asserted(answers["reassurance"], norm))
@@ -109,8 +118,10 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     reading.temperatures_c = temperatures_c(norm)
     reading.no_thermometer = answers["no_thermometer"].search(norm)
     reading.unsure = answers["unsure"].starts(norm)
-    reading.yes = not reading.unsure and answers["yes"].starts(norm, within_words=2)
-    reading.no = not reading.unsure and not reading.yes and answers["no"].starts(norm, within_words=2)
+    if not reading.unsure:  # the earlier of yes and no answers: "no, a bit better" is a no
+        yes, no = (answers[k].first_word(" ".join(norm.split()[:6])) for k in ("yes", "no"))
+        reading.yes = yes is not None and yes < 2 and (no is None or yes < no)
+        reading.no = no is not None and no < 2 and not reading.yes
     reading.trend = _first(protocol, norm, ("worse", "better", "same"))
     reading.size = _first(protocol, norm, ("growing", "large", "stable", "small"))
     if reading.size == "large" and _asserted(answers["small"], norm):
@@ -126,11 +137,11 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
         and answers["dressing_off"].search(norm)
         and not (reading.ongoing or reading.soaking)
     )
-    if not reading.question:
+    if not reading.question_start:
         reading.pain = _body_word(protocol, norm, "pain")
         reading.bruise = _body_word(protocol, norm, "bruise")
     reading.chills = bool(_asserted(protocol.findings["chills"], norm))
     found = protocol.findings
     reading.stated_fever = bool(_asserted(found["stated_fever"], norm)) and not found["fever_hedges"].search(norm)
-    reading.feels_hot = not reading.question and bool(_asserted(found["feels_hot"], norm))
+    reading.feels_hot = not reading.question_start and bool(_asserted(found["feels_hot"], norm))
     return reading

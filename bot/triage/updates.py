@@ -131,8 +131,8 @@ def _bleeding_status(reading: MessageReading, answering: bool, pressure_minutes:
         return "minor_ooze"
     if reading.stopped or (answering and reading.yes):
         return "stopped"
-    if reading.ongoing or reading.pressure or reading.minutes is not None or (answering and reading.no):
-        return "ongoing"
+    if reading.pressure or reading.minutes is not None or (answering and (reading.no or reading.ongoing)):
+        return "ongoing"  # ("keeps oozing" alone still asks how long, and whether pressing stops it)
     return "unknown"
 
 
