@@ -28,7 +28,9 @@ class PhraseList:
     def __init__(self, phrases: Iterable[str]):
         keys = sorted({normalise(p) for p in phrases if normalise(p)}, key=len, reverse=True)
         self.phrases = tuple(keys)
-        self.pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, keys)) + r")(?![a-z0-9])") if keys else None
+        self.pattern = (
+            re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, keys)) + r")(?![a-z0-9])") if keys else None
+        )
 
     def spans(self, norm: str) -> list[tuple[int, int]]:
         return [m.span() for m in self.pattern.finditer(norm)] if self.pattern else []

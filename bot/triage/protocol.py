@@ -84,8 +84,10 @@ class Protocol:
 
 def _words(raw: dict, key: str, where: str) -> PhraseList:
     value = raw.get(key)
-    ok = isinstance(value, list) and value and all(
-        (isinstance(w, str) and w.strip()) or (isinstance(w, int) and not isinstance(w, bool)) for w in value
+    ok = (
+        isinstance(value, list)
+        and value
+        and all((isinstance(w, str) and w.strip()) or (isinstance(w, int) and not isinstance(w, bool)) for w in value)
     )
     if not ok:
         raise ProtocolError(f"{where}.{key}: needs a non-empty list of phrases (quote yes/no/on/off: 'no')")
@@ -106,7 +108,11 @@ def _row(raw: Any, index: int, risks: set[str], sources: set[str]) -> Row:
             raise ProtocolError(f"{where}: unknown 'when' key {key!r} (known: {sorted(WHEN_VALUES)})")
         values = tuple(value) if isinstance(value, list) else (value,)
         allowed = risks if key == "risk_any" else WHEN_VALUES[key]
-        bad = [v for v in values if (allowed is not None and v not in allowed) or (allowed is None and not isinstance(v, str))]
+        bad = [
+            v
+            for v in values
+            if (allowed is not None and v not in allowed) or (allowed is None and not isinstance(v, str))
+        ]
         if bad:
             raise ProtocolError(f"{where}: {key} cannot be {bad} (allowed: {sorted(map(str, allowed or ['a name']))})")
         parsed[key] = values

@@ -19,6 +19,7 @@ NEGATORS = PhraseList(["not", "no", "never", "isnt", "isn't", "wasnt", "arent", 
 NEGATION_REACH = 3  # words before a phrase that can negate it ("not any bigger", "isn't getting any worse")
 NEAR = 4  # words either side of a pain word where another body part takes it elsewhere
 NOT_A_REPORT_AFTER_PAIN = re.compile(r"^ (?:killers?|relief|medicine|meds|tablets?|pills?|management)\b")
+THERMOMETER = PhraseList(["thermometer", "thermometers", "thermometre", "termometer", "themometer"])
 QUESTION_START = re.compile(
     r"^(?:how|what|when|why|which|who|where|should|can|could|will|would|is|are|do|does|did)\b(?!\s+not\b)"
 )
@@ -27,6 +28,7 @@ QUESTION_START = re.compile(
 @dataclass
 class MessageReading:
     norm: str
+    text: str = ""
     correction: bool = False
     question: bool = False  # ends in "?" or opens like a question
     question_start: bool = False  # opens like one: "how long will it be sore?" (not "bruised, normal?")
@@ -64,6 +66,15 @@ def _before(norm: str, start: int, reach: int) -> str:
 
 def _negated(norm: str, start: int) -> bool:
     return NEGATORS.search(_before(norm, start, NEGATION_REACH))
+
+
+def negated_beyond_cue(protocol: Protocol, text: str, start: int) -> bool:
+    """In a correction, is the sign at `start` negated by more than the cue's own "no"?
+    ("no wait, it IS bleeding" reports it; "no sorry, it's not bleeding" does not.)"""
+    before = normalise(text[:start])
+    cue = re.match(r"^(?:(?:no|nope|oh|wait|sorry|hang on|actually)\s*,?\s*)+", before)
+    rest = before[cue.end() :] if cue else before
+    return bool(rest) and NEGATORS.search(_before(rest, len(rest), NEGATION_REACH + 1))
 
 
 def _asserted(phrases: PhraseList, norm: str) -> list[tuple[int, int]]:
@@ -106,7 +117,7 @@ def _risks(protocol: Protocol, norm: str) -> set[str]:
 def read_message(protocol: Protocol, text: str) -> MessageReading:
     norm = normalise(text)
     answers = protocol.answers
-    reading = MessageReading(norm=norm)
+    reading = MessageReading(norm=norm, text=text)
     flat = norm.replace(" ,", "")  # cues read across commas: "no, wait", "sorry, I meant"
     reading.correction = protocol.corrections.search(flat)
     reading.question_start = bool(QUESTION_START.match(norm))
@@ -116,7 +127,9 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     reading.reassurance = bool(_asserted(answers["reassurance"], norm))
     reading.risks = _risks(protocol, norm)
     reading.temperatures_c = temperatures_c(norm)
-    reading.no_thermometer = answers["no_thermometer"].search(norm)
+    reading.no_thermometer = answers["no_thermometer"].search(norm) or any(
+        _negated(norm, s) for s, _ in THERMOMETER.spans(norm)
+    )  # "we don't own a thermometer", "no working thermometer"
     reading.unsure = answers["unsure"].starts(norm)
     if not reading.unsure:  # the earlier of yes and no answers: "no, a bit better" is a no
         yes, no = (answers[k].first_word(" ".join(norm.split()[:6])) for k in ("yes", "no"))
@@ -129,13 +142,13 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     reading.minutes = duration_minutes(norm)
     reading.pressure = bool(_asserted(answers["pressure"], norm))
     small_amount = answers["minor_amounts"].search(norm)
-    reading.soaking = bool(_asserted(answers["soaking"], norm)) or (answers["through"].search(norm) and not small_amount)
+    reading.soaking = bool(_asserted(answers["soaking"], norm)) or (
+        answers["through"].search(norm) and not small_amount
+    )
     reading.ongoing = bool(answers["uncontrolled"].spans(norm))  # "won't stop" carries its own "not"
     reading.stopped = not reading.ongoing and bool(_asserted(answers["stopped"], norm))
     reading.minor_ooze = (
-        small_amount
-        and answers["dressing_off"].search(norm)
-        and not (reading.ongoing or reading.soaking)
+        small_amount and answers["dressing_off"].search(norm) and not (reading.ongoing or reading.soaking)
     )
     if not reading.question_start:
         reading.pain = _body_word(protocol, norm, "pain")

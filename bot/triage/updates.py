@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.triage.model import NEGATED, REPORTED, Detection
 from bot.triage.protocol import Protocol
-from bot.triage.reading import MessageReading
+from bot.triage.reading import MessageReading, negated_beyond_cue
 
 Findings = dict[str, dict[str, Any]]
 SYSTEMIC = {"fever", "breathing_difficulty", "chest_pain", "fainting", "confusion", "airway_swelling",
@@ -43,8 +43,11 @@ def apply_message(
     touched: set[str] = set()
     for f in detection.findings:
         sign = "fever" if f.sign in protocol.fever_aliases else f.sign
-        if f.status == REPORTED:
-            entry = _entry(findings, sign, "call_provider" if sign == "fever" else f.tier.value, getattr(f, "site", None))
+        retold = f.status == NEGATED and reading.correction and not negated_beyond_cue(protocol, reading.text, f.start)
+        if f.status == REPORTED or retold:  # retold: "no wait, it IS bleeding" (the "no" is the cue's)
+            entry = _entry(
+                findings, sign, "call_provider" if sign == "fever" else f.tier.value, getattr(f, "site", None)
+            )
             if sign == "fever" and f.tier.value == "emergency":
                 entry["tier"] = "emergency"  # the detector's own escalation (fever + chemo said together)
             if protocol.fever_aliases.get(f.sign) == "chills":
@@ -104,7 +107,9 @@ def _bleeding(findings, pending, reading: MessageReading, protocol: Protocol, to
         return
     answering = pending == "duration"
     said = reading.minutes is not None or reading.pressure or reading.ongoing or reading.stopped or reading.soaking
-    if not ("bleeding" in touched or answering or said or reading.minor_ooze):
+    said = said and not reading.question  # "what should I press it with?" tells nothing new
+    answered = answering and (said or reading.yes or reading.no)  # not "ok", not "thanks"
+    if not ("bleeding" in touched or answered or said or reading.minor_ooze):
         return
     status = _bleeding_status(reading, answering, protocol.pressure_minutes)
     previous = bleeding.get("bleeding", "unknown")
@@ -146,7 +151,9 @@ def _pain(findings, pending, detection: Detection, reading: MessageReading, touc
         touched.add("pain")
     pain = findings.get("pain")
     if pending == "trend" and pain and pain.get("active") and "pain" not in touched:
-        trend = reading.trend or ("worse" if reading.yes else "same" if reading.no else "unsure" if reading.unsure else None)
+        trend = reading.trend or (
+            "worse" if reading.yes else "same" if reading.no else "unsure" if reading.unsure else None
+        )
         if trend:
             pain["trend"] = trend
             touched.add("pain")
