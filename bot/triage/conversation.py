@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.triage.model import Detection
+from bot.triage.model import FEVER_THRESHOLD_RANGE_C, Detection
 from bot.triage.protocol import Protocol, Row, load_protocol
 from bot.triage.reading import MessageReading, read_message
 from bot.triage.updates import apply_message
@@ -27,6 +27,8 @@ from bot.triage.vocabulary import Tier
 
 # Where an assessment travels with a message: Rasa message metadata.
 ASSESSMENT_KEY = "aftercare_assessment"
+# "ok thanks calling now": an acknowledgement this short says nothing new about the patient.
+ACKNOWLEDGEMENT_WORDS = 5
 # What a clarifying question asks about.
 QUESTIONS = ("temperature", "duration", "trend", "size")
 
@@ -158,8 +160,12 @@ def assess(
     A message counts for the findings it speaks about (a sign, an answer, a correction) and for
     earlier findings it makes more urgent (a risk factor said now). A message that speaks about
     nothing, such as an acknowledgement, gets no disposition: an escalation already opened stays
-    open, that is the caller's business. `fever_threshold_c` is the clinic's setting.
+    open, that is the caller's business. `fever_threshold_c` is the clinic's setting (ValueError
+    outside FEVER_THRESHOLD_RANGE_C: the setting is validated where it is configured).
     """
+    low, high = FEVER_THRESHOLD_RANGE_C
+    if not low <= fever_threshold_c <= high:  # 100.4 would be Fahrenheit: every fever would pass as normal
+        raise ValueError(f"fever threshold {fever_threshold_c} C is outside {low}..{high}")
     protocol = protocol or load_protocol()
     reading = read_message(protocol, text)
     findings = {sign: dict(attrs) for sign, attrs in state.findings.items()}
@@ -203,8 +209,12 @@ def _describes_condition(reading: MessageReading, touched: set[str]) -> bool:
     the emergency reply stands: a lower level now would read as "it can wait"."""
     if touched:
         return True
-    quiet = reading.acknowledgement or reading.compliance or reading.question or reading.reassurance
-    return not quiet and len(reading.norm.split()) >= 2 or bool(reading.temperatures_c)
+    words = reading.norm.split()
+    if reading.temperatures_c or "still" in words:
+        return True
+    short_thanks = reading.acknowledgement and len(words) <= ACKNOWLEDGEMENT_WORDS  # not "ok but it's tight"
+    quiet = short_thanks or reading.compliance or reading.question or reading.reassurance
+    return not quiet and len(words) >= 2
 
 
 def _rank(disposition: str | None) -> int:

@@ -84,14 +84,20 @@ class Protocol:
 
 def _words(raw: dict, key: str, where: str) -> PhraseList:
     value = raw.get(key)
-    ok = (
-        isinstance(value, list)
-        and value
-        and all((isinstance(w, str) and w.strip()) or (isinstance(w, int) and not isinstance(w, bool)) for w in value)
-    )
-    if not ok:
+    if not isinstance(value, list) or not value or not all(_is_phrase(w) for w in value):
         raise ProtocolError(f"{where}.{key}: needs a non-empty list of phrases (quote yes/no/on/off: 'no')")
     return PhraseList(str(w) for w in value)  # 911 is read as a number
+
+
+def _is_phrase(word: object) -> bool:
+    return (isinstance(word, str) and bool(word.strip())) or (isinstance(word, int) and not isinstance(word, bool))
+
+
+def _mapping(raw: dict, key: str) -> dict:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{key}: must be a mapping of lists")
+    return value
 
 
 def _row(raw: Any, index: int, risks: set[str], sources: set[str]) -> Row:
@@ -133,10 +139,7 @@ def _row(raw: Any, index: int, risks: set[str], sources: set[str]) -> Row:
 def parse_protocol(raw: Any, sources: set[str]) -> Protocol:
     if not isinstance(raw, dict):
         raise ProtocolError("the protocol must be a mapping")
-    risk_raw, answers_raw, findings_raw = raw.get("risk_factors"), raw.get("answers"), raw.get("findings")
-    for key, value in (("risk_factors", risk_raw), ("answers", answers_raw), ("findings", findings_raw)):
-        if not isinstance(value, dict):
-            raise ProtocolError(f"{key}: must be a mapping of lists")
+    risk_raw, answers_raw, findings_raw = (_mapping(raw, key) for key in ("risk_factors", "answers", "findings"))
     risk_factors = {name: _words(risk_raw, name, "risk_factors") for name in risk_raw}
     rows_raw = raw.get("dispositions")
     if not isinstance(rows_raw, list) or not rows_raw:

@@ -148,3 +148,8 @@ def test_the_shipped_protocol_loads_and_every_row_can_decide():
     protocol = load_protocol()
     assert protocol.rows[0].disposition == "emergency"
     assert {row.disposition for row in protocol.rows} >= {"emergency", "call_now", "call_within_24h", "self_care"}
+
+
+def test_a_fahrenheit_threshold_is_refused_not_used():
+    with pytest.raises(ValueError, match="outside"):
+        _play(["temp 38.9"], fever_threshold_c=100.4)
