@@ -65,10 +65,19 @@ class Row:
 
 
 @dataclass(frozen=True)
+class RiskNear:
+    risk: str
+    words: PhraseList
+    with_: PhraseList
+    within: int
+
+
+@dataclass(frozen=True)
 class Protocol:
     rows: tuple[Row, ...]
     pressure_minutes: float
     risk_factors: dict[str, PhraseList]
+    risk_near: tuple[RiskNear, ...]
     risk_negations: PhraseList
     child_below: int
     older_age_from: int
@@ -136,6 +145,16 @@ def _row(raw: Any, index: int, risks: set[str], sources: set[str]) -> Row:
     return Row(raw["id"], parsed, disposition, question, tuple(source))
 
 
+def _risk_near(raw: Any, index: int, risks: set[str]) -> RiskNear:
+    where = f"risk_near[{index}]"
+    if not isinstance(raw, dict) or raw.get("risk") not in risks:
+        raise ProtocolError(f"{where}: needs a risk named under risk_factors, words, with and within")
+    within = raw.get("within")
+    if not isinstance(within, int) or not 1 <= within <= 8:
+        raise ProtocolError(f"{where}: within must be a whole number of words, 1 to 8")
+    return RiskNear(raw["risk"], _words(raw, "words", where), _words(raw, "with", where), within)
+
+
 def parse_protocol(raw: Any, sources: set[str]) -> Protocol:
     if not isinstance(raw, dict):
         raise ProtocolError("the protocol must be a mapping")
@@ -162,6 +181,7 @@ def parse_protocol(raw: Any, sources: set[str]) -> Protocol:
         rows=rows,
         pressure_minutes=pressure,
         risk_factors=risk_factors,
+        risk_near=tuple(_risk_near(r, i, set(risk_factors)) for i, r in enumerate(raw.get("risk_near") or [])),
         risk_negations=_words(raw, "risk_negations", "protocol"),
         child_below=child_below,
         older_age_from=older,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from bot.triage.phrases import PhraseList, ages, duration_minutes, normalise, temperatures_c
 from bot.triage.protocol import Protocol
 
-NEGATORS = PhraseList(["not", "no", "never", "isnt", "isn't", "wasnt", "arent", "dont", "doesnt", "didnt", "hasnt",
+NEGATORS = PhraseList(["not", "no", "never", "isnt", "wasnt", "arent", "werent", "dont", "doesnt", "didnt", "hasnt",
                        "havent", "without", "nothing"])  # fmt: skip
 NEGATION_REACH = 3  # words before a phrase that can negate it ("not any bigger", "isn't getting any worse")
 NEAR = 4  # words either side of a pain word where another body part takes it elsewhere
@@ -100,12 +100,24 @@ def _body_word(protocol: Protocol, norm: str, kind: str) -> bool:
     return False
 
 
+def _close(norm: str, phrases: PhraseList, start: int, end: int, within: int) -> bool:
+    """One of `phrases` within `within` words either side of norm[start:end], same clause."""
+    before = _before(norm, start, within)
+    after = norm[end:].split()[:within]
+    after = after[: after.index(",")] if "," in after else after
+    window = f"{before} {' '.join(after)}"
+    return phrases.search(window) and not NEGATORS.search(window)  # not "platelets aren't low"
+
+
 def _risks(protocol: Protocol, norm: str) -> set[str]:
     found = set()
     for name, phrases in protocol.risk_factors.items():
         for s, _ in phrases.spans(norm):
             if not protocol.risk_negations.search(_before(norm, s, NEGATION_REACH)):
                 found.add(name)
+    for near in protocol.risk_near:
+        if any(_close(norm, near.with_, s, e, near.within) for s, e in near.words.spans(norm)):
+            found.add(near.risk)
     for age in ages(norm):
         if age < protocol.child_below:
             found.add("child")

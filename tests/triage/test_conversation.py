@@ -153,3 +153,8 @@ def test_the_shipped_protocol_loads_and_every_row_can_decide():
 def test_a_fahrenheit_threshold_is_refused_not_used():
     with pytest.raises(ValueError, match="outside"):
         _play(["temp 38.9"], fever_threshold_c=100.4)
+
+
+def test_risk_factors_said_loosely_or_denied():
+    state, _ = _play(["his white count has dropped right down", "her platelets aren't low though"])
+    assert state.risk_factors == ["low_counts"]
