@@ -107,12 +107,21 @@ _FAHRENHEIT = re.compile(r"^\s*(?:degrees?\s*)?(?:f|fahrenheit|farenheit)(?![a-z
 _CELSIUS = re.compile(r"^\s*(?:degrees?\s*)?(?:c|celsius|centigrade)(?![a-z])")
 
 
+_NOT_A_READING = re.compile(
+    r"^\s*(?:mins?|minutes?|hrs?|hours?|h|m|secs?|seconds?|days?|weeks?|years?|yrs?|yo|y|mg|ml|kg|g|lbs?|"
+    r"pounds?|stone|percent|am|pm|oclock|times|tablets?|pills?|cm|mm|inch(?:es)?|bpm|beats|past|to)(?![a-z])"
+)
+
+
 def temperatures_c(norm: str) -> list[float]:
     """Readings in a normalised answer to "what is your temperature?", in Celsius: a bare
-    "38" or "101.2" counts here because we asked. Outside body ranges, a number is ignored."""
+    "38" or "101.2" counts here because we asked. Outside body ranges, or followed by another
+    unit ("38 minutes", "40 years old", "100 mg"), a number is ignored."""
     result = []
     for value, _, end in numbers(norm):
         rest = norm[end:]
+        if _NOT_A_READING.match(rest):
+            continue
         if _FAHRENHEIT.match(rest) or (93 <= value <= 108 and not _CELSIUS.match(rest)):
             if 93 <= value <= 108:
                 result.append(round((value - 32) * 5 / 9, 2))

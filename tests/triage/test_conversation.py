@@ -93,7 +93,7 @@ def test_the_clinic_fever_threshold_decides_a_reading():
 
 def test_chills_stand_whatever_the_thermometer_says():
     _, assessments = _play(["having rigors, teeth chattering", "thermometer says 37.3"])
-    assert assessments[0].question == "temperature"
+    assert assessments[0].question == "temperature" and assessments[0].disposition is Disposition.CALL_NOW
     assert assessments[1].disposition is Disposition.CALL_NOW
 
 
@@ -158,3 +158,8 @@ def test_a_fahrenheit_threshold_is_refused_not_used():
 def test_risk_factors_said_loosely_or_denied():
     state, _ = _play(["his white count has dropped right down", "her platelets aren't low though"])
     assert state.risk_factors == ["low_counts"]
+
+
+@pytest.mark.parametrize("answer", ["about 38 minutes ago", "shes 40 years old", "took 100 mg", "pulse is 99 bpm"])
+def test_numbers_with_another_unit_are_not_readings(answer):
+    assert temperatures_c(normalise(answer)) == []
