@@ -210,11 +210,12 @@ def _describes_condition(reading: MessageReading, touched: set[str]) -> bool:
     if touched:
         return True
     words = reading.norm.split()
-    if reading.temperatures_c or "still" in words:
+    if reading.temperatures_c:
         return True
+    if reading.compliance or reading.question or reading.reassurance:
+        return False  # "still waiting for the ambulance", "should I unlock the door?"
     short_thanks = reading.acknowledgement and len(words) <= ACKNOWLEDGEMENT_WORDS  # not "ok but it's tight"
-    quiet = short_thanks or reading.compliance or reading.question or reading.reassurance
-    return not quiet and len(words) >= 2
+    return not short_thanks and len(words) >= 2
 
 
 def _rank(disposition: str | None) -> int:
