@@ -155,7 +155,7 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     reading.pressure = bool(_asserted(answers["pressure"], norm))
     small_amount = answers["minor_amounts"].search(norm)
     reading.soaking = bool(_asserted(answers["soaking"], norm)) or (
-        answers["through"].search(norm) and not small_amount
+        bool(_asserted(answers["through"], norm)) and not small_amount
     )
     reading.ongoing = bool(answers["uncontrolled"].spans(norm))  # "won't stop" carries its own "not"
     reading.stopped = not reading.ongoing and bool(_asserted(answers["stopped"], norm))
@@ -168,5 +168,5 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     reading.chills = bool(_asserted(protocol.findings["chills"], norm))
     found = protocol.findings
     reading.stated_fever = bool(_asserted(found["stated_fever"], norm)) and not found["fever_hedges"].search(norm)
-    reading.feels_hot = not reading.question_start and bool(_asserted(found["feels_hot"], norm))
+    reading.feels_hot = not reading.question and bool(_asserted(found["feels_hot"], norm))
     return reading

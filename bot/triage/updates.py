@@ -147,7 +147,8 @@ def _pain(findings, pending, detection: Detection, reading: MessageReading, touc
     elif reading.pain and "increasing_pain" not in detection.signs:
         pain = _entry(findings, "pain", "none", None)
         denied = any(f.sign == "increasing_pain" and f.status == NEGATED for f in detection.findings)
-        pain["trend"] = reading.trend or ("same" if denied else None) or pain.get("trend") or "unknown"
+        told = None if reading.question else reading.trend  # "which is better?" tells no trend
+        pain["trend"] = told or ("same" if denied else None) or pain.get("trend") or "unknown"
         touched.add("pain")
     pain = findings.get("pain")
     if pending == "trend" and pain and pain.get("active") and "pain" not in touched:
