@@ -19,6 +19,7 @@ Findings = dict[str, dict[str, Any]]
 SYSTEMIC = {"fever", "breathing_difficulty", "chest_pain", "fainting", "confusion", "airway_swelling",
             "coughing_or_vomiting_blood"}  # fmt: skip
 SIZE_SIGNS = ("bruise", "swelling", "redness")
+SIZE_RANK = {"unknown": 0, "small": 1, "stable": 1, "unsure": 2, "large": 3, "growing": 4}
 BLEEDING_RANK = {"unknown": 0, "minor_ooze": 1, "stopped": 2, "ongoing": 3, "uncontrolled": 4, "soaking": 5}
 
 
@@ -172,7 +173,19 @@ def _size(findings, pending, reading: MessageReading, touched) -> None:
         if not entry or not entry.get("active"):
             continue
         if sign in touched:
-            entry["size"] = reading.size or entry.get("size") or "unknown"
-        elif answer and (pending == "size" or entry.get("size") in (None, "unknown")):
-            entry["size"] = answer
+            entry["size"] = _larger(entry.get("size"), reading.size, reading.correction)
+        elif answer and (
+            pending == "size" or (answer in ("growing", "large") and entry.get("size") in (None, "unknown"))
+        ):
+            # unasked, only growth counts: "a little tired" says nothing of the red patch
+            entry["size"] = _larger(entry.get("size"), answer, reading.correction)
             touched.add(sign)
+
+
+def _larger(before: str | None, said: str | None, correction: bool) -> str:
+    """A size once growing stays so unless corrected ("it's small" later is no all-clear)."""
+    if said is None:
+        return before or "unknown"
+    if correction or SIZE_RANK[said] >= SIZE_RANK.get(before or "unknown", 0):
+        return said
+    return before or "unknown"

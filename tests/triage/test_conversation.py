@@ -163,3 +163,8 @@ def test_risk_factors_said_loosely_or_denied():
 @pytest.mark.parametrize("answer", ["about 38 minutes ago", "shes 40 years old", "took 100 mg", "pulse is 99 bpm"])
 def test_numbers_with_another_unit_are_not_readings(answer):
     assert temperatures_c(normalise(answer)) == []
+
+
+def test_a_grown_bruise_stays_grown_without_a_correction():
+    state, _ = _play(["theres a dark bruise by the dressing", "yep its spread since lunch", "its only small really"])
+    assert state.findings["bruise"]["size"] == "growing"
