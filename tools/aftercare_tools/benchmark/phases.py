@@ -46,11 +46,15 @@ async def run_conversations(
     bar: Any = None,
     client: httpx.AsyncClient | None = None,
     first_index: int = 0,
+    own_connections: bool = False,
 ) -> dict[str, Any]:
     """Every script as one conversation, at most `concurrency` conversations at a time.
 
     Latency: from sending a message to its reply. The conversation's set-up request (only
     this service has one) is timed separately but counts in the phase's wall time.
+    `own_connections`: each conversation on its own connection, as each patient's browser has
+    one (several workers share a listening socket: a pool of keep-alive connections opened at
+    once is accepted by one worker, which then serves all of them).
     """
     bar = bar or NoBar()
     latencies: list[float] = []
@@ -61,27 +65,34 @@ async def run_conversations(
 
     async def one(client: httpx.AsyncClient, index: int, script: list[str]) -> None:
         async with semaphore:
+            if own_connections:
+                async with _client(1) as own:
+                    await converse(own, index, script)
+            else:
+                await converse(client, index, script)
+
+    async def converse(client: httpx.AsyncClient, index: int, script: list[str]) -> None:
+        started = time.perf_counter()
+        try:
+            handle = await target.open(client, f"{salt}-{index}")
+        except (httpx.HTTPError, KeyError, ValueError) as error:
+            errors[f"open:{type(error).__name__}"] += len(script)
+            bar.update(len(script))
+            return
+        opens.append((time.perf_counter() - started) * 1000)
+        for text in script:
             started = time.perf_counter()
             try:
-                handle = await target.open(client, f"{salt}-{index}")
-            except (httpx.HTTPError, KeyError, ValueError) as error:
-                errors[f"open:{type(error).__name__}"] += len(script)
-                bar.update(len(script))
-                return
-            opens.append((time.perf_counter() - started) * 1000)
-            for text in script:
-                started = time.perf_counter()
-                try:
-                    outcome = await target.send(client, handle, text)
-                except (httpx.HTTPError, ValueError) as error:
-                    outcome = Outcome(False, type(error).__name__)
-                elapsed = (time.perf_counter() - started) * 1000
-                outcomes[outcome.detail] += 1
-                if outcome.ok:
-                    latencies.append(elapsed)
-                else:
-                    errors[outcome.detail] += 1
-                bar.update(1)
+                outcome = await target.send(client, handle, text)
+            except (httpx.HTTPError, ValueError) as error:
+                outcome = Outcome(False, type(error).__name__)
+            elapsed = (time.perf_counter() - started) * 1000
+            outcomes[outcome.detail] += 1
+            if outcome.ok:
+                latencies.append(elapsed)
+            else:
+                errors[outcome.detail] += 1
+            bar.update(1)
 
     async def run_all(client: httpx.AsyncClient) -> float:
         started = time.perf_counter()
@@ -172,13 +183,19 @@ async def sequential(systems: list[Any], scripts: list[list[str]], salt: str, ba
 
 
 async def concurrent(
-    systems: list[Any], scripts: list[list[str]], concurrency: int, salt: str, bar: Any, flip: bool = False
+    systems: list[Any],
+    scripts: list[list[str]],
+    concurrency: int,
+    salt: str,
+    bar: Any,
+    flip: bool = False,
+    own_connections: bool = False,
 ) -> dict:
     """`concurrency` conversations at once; one system's whole phase, then the next's."""
     results = {}
     for system in list(reversed(systems)) if flip else systems:
         before = system.cpu()
-        phase = await run_conversations(system.target, scripts, concurrency, salt, bar)
+        phase = await run_conversations(system.target, scripts, concurrency, salt, bar, own_connections=own_connections)
         results[system.key] = _set_cpu(phase, system.cpu() - before)
     return results
 

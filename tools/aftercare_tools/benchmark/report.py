@@ -318,18 +318,26 @@ def _notes(result: dict, systems: dict[str, dict]) -> list[str]:
 
 
 def markdown(result: dict) -> str:
+    """The single-process comparison, then (when measured) the several-worker one."""
+    from aftercare_tools.benchmark.scaleout_report import section
+
     systems = _systems(result)
     service, rasa = systems.get("service", {}), systems.get("plain_rasa", {})
     ratios = result.get("ratios") or {}
-    lines = (
-        _header(result)
-        + _targets(result)
-        + _phases(service, rasa, ratios)
-        + _long(service, rasa, ratios)
-        + _resources(result, service, rasa, ratios)
-        + _method(result)
-        + _notes(result, systems)
-    )
+    if systems:
+        lines = (
+            _header(result)
+            + _targets(result)
+            + _phases(service, rasa, ratios)
+            + _long(service, rasa, ratios)
+            + _resources(result, service, rasa, ratios)
+            + _method(result)
+            + _notes(result, systems)
+        )
+    else:
+        lines = ["# Benchmark: Marrow Aftercare service vs plain Rasa", "", "(single-process run not measured yet)"]
+    if result.get("scale_out"):
+        lines += section(result["scale_out"])
     return "\n".join(lines) + "\n"
 
 
@@ -395,8 +403,20 @@ def write_reports(result: dict, out_dir: Path) -> list[Path]:
     paths = [out_dir / "bench.md", out_dir / "bench.json", out_dir / "bench_latency.png"]
     paths[0].write_text(markdown(result))
     paths[1].write_text(json.dumps(result, indent=1, default=str) + "\n")
-    plot(result, paths[2])
+    if _systems(result):
+        plot(result, paths[2])
+    else:
+        paths.pop()
     return paths
+
+
+def previous(out_dir: Path) -> dict:
+    """The last bench.json in `out_dir`, or {}: each kind of run replaces only its own part."""
+    try:
+        data = json.loads((Path(out_dir) / "bench.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def summary_text(result: dict) -> str:

@@ -120,15 +120,25 @@ async def _first_reply(target: Any, deadline: float, servers: list[ServerProcess
     raise StartupError(f"no reply before the start-up deadline (last: {last})")
 
 
-def start_service(model: Path, workdir: Path, timeout: float) -> System:
-    """`aftercare serve` on a fresh SQLite file. Cold start: spawn -> GET /readyz 200."""
+def start_service(
+    model: Path,
+    workdir: Path,
+    timeout: float,
+    workers: int = 1,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+) -> System:
+    """`aftercare serve` (default: one process on a fresh SQLite file; `--workers N` needs
+    PostgreSQL and Redis URLs). Cold start: spawn -> GET /readyz 200."""
     port = free_port()
     base = f"http://{LOOPBACK}:{port}"
     portal = BenchPortal()
+    shared = {"AFTERCARE_REDIS_URL": redis_url} if redis_url else {}
     env = {
         **os.environ,
         **portal.environment(),
-        "AFTERCARE_DATABASE_URL": f"sqlite:///{workdir}/bench.db",
+        **shared,
+        "AFTERCARE_DATABASE_URL": database_url or f"sqlite:///{workdir}/bench.db",
         "AFTERCARE_MODEL_PATH": str(model),
         "AFTERCARE_SPOOL_PATH": str(workdir / "escalation-spool.jsonl"),
         "AFTERCARE_PATIENT_RATE_LIMIT": "100000/minute",
@@ -136,7 +146,7 @@ def start_service(model: Path, workdir: Path, timeout: float) -> System:
     }
     server = ServerProcess(
         "aftercare serve",
-        [venv_bin("aftercare"), "serve", "--host", LOOPBACK, "--port", str(port)],
+        [venv_bin("aftercare"), "serve", "--host", LOOPBACK, "--port", str(port), "--workers", str(workers)],
         env,
         workdir / "service.log",
         cwd=ROOT,
@@ -145,6 +155,8 @@ def start_service(model: Path, workdir: Path, timeout: float) -> System:
     server.start()
     try:
         ready = wait_until(lambda: _http_ok(f"{base}/readyz"), [server], timeout)
+        if workers > 1:  # /readyz answers from the first worker with its model: wait for all
+            ready = wait_until(lambda: _models_loaded(server) >= workers, [server], timeout)
         first, detail = asyncio.run(_first_reply(system.target, ready + 60, [server]))
     except BaseException:
         system.stop()
@@ -158,6 +170,14 @@ def start_service(model: Path, workdir: Path, timeout: float) -> System:
         "first_reply_outcome": detail,
     }
     return system
+
+
+def _models_loaded(server: ServerProcess) -> int:
+    """How many worker processes have logged their model as loaded (api.main)."""
+    try:
+        return server.log_path.read_text(errors="replace").count("assistant loaded")
+    except OSError:
+        return 0
 
 
 def start_plain_rasa(model: Path, workdir: Path, timeout: float) -> System:
