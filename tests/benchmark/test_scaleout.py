@@ -18,6 +18,8 @@ def fake_scale(service_16: float, rasa_16: float, growth: float, worker_rss: int
     service = _system(40.0, growth, worker_rss, 25.0)
     service["phases"] = {"concurrent_8": _phase(200.0, 50.0, 48, 6), "concurrent_16": _phase(300.0, service_16, 64, 6)}
     service["phases"]["concurrent_16"]["errors"] = errors
+    service["phases"]["concurrent_16"]["worker_cpu_s"] = [2.5, 2.25]
+    service["backend_cpu_ms_per_msg"] = 4.0
     service["worker_peak_rss_bytes"] = [worker_rss, worker_rss - 2**20]
     service["max_worker_peak_rss_bytes"] = worker_rss
     service["supervisor_peak_rss_bytes"] = 30 * 2**20
@@ -61,6 +63,8 @@ def test_section_shows_both_systems_side_by_side():
     assert "| Throughput at 16 concurrent >= 1.8x plain Rasa | 2.00x | >= 1.8x | PASS |" in text
     assert "| 16 concurrent (64 conv. x 6 turns) | p50 ms |" in text
     assert "| Peak RSS per worker (MiB) | 900, 899 |" in text
+    assert "| CPU s per worker (how evenly they share) | 2.5, 2.2 |" in text
+    assert "| PostgreSQL + Redis CPU ms per service message (throwaway servers only) | 4.0 |" in text
     assert "WARNING: the machine was not idle" in text
 
 

@@ -57,6 +57,10 @@ class Backends:
             return "PostgreSQL and Redis given by URL"
         return "throwaway PostgreSQL and Redis started by the benchmark on loopback"
 
+    def cpu(self) -> float:
+        """CPU seconds used so far by the servers started here (PostgreSQL with its backends)."""
+        return sum(server.cpu_seconds() for server in self.started)
+
     def stop(self) -> None:
         for server in reversed(self.started):
             server.stop()

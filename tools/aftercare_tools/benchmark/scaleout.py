@@ -186,10 +186,15 @@ def run_scale_out(
             rasa = start_plain_rasa(model, workdir / "plain_rasa", plan.startup_timeout_s)
             running.append(rasa)
             bar.reset(total=plan.messages_per_system() * 2)
+            backend_cpu = backends.cpu()
             measured = asyncio.run(_phases(service, rasa, plan, workers, bar))
+            backend_cpu = backends.cpu() - backend_cpu if backends.started else None
             for system in running:
                 result["systems"][system.key] = {**system.startup, **measured[system.key], **system.memory()}
             result["systems"]["service"].update(worker_memory(service))
+            result["systems"]["service"]["backend_cpu_ms_per_msg"] = (
+                backend_cpu * 1000 / plan.messages_per_system() if backend_cpu is not None else None
+            )
         except StartupError as error:
             result["error"] = str(error)
             result["notes"].append(f"did not start: {str(error).splitlines()[0]}")

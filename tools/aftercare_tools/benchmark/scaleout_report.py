@@ -43,6 +43,8 @@ def _phase_rows(service: dict, rasa: dict) -> list[str]:
         cells.append(("throughput msg/s", _num(ours), _num(other), _ratio(stats.ratio(ours, other))))
         ours, other = mine.get("server_cpu_ms_per_msg"), theirs.get("server_cpu_ms_per_msg")
         cells.append(("server CPU ms/msg", _num(ours), _num(other), _ratio(stats.ratio(ours, other))))
+        split = ", ".join(_num(seconds) for seconds in mine.get("worker_cpu_s") or []) or "n/a"
+        cells.append(("CPU s per worker (how evenly they share)", split, "", ""))
         cells.append(("errors", mine.get("errors", 0), theirs.get("errors", "n/a"), ""))
         for index, (label, *values) in enumerate(cells):
             rows.append(_row(shape if index == 0 else "", label, *values))
@@ -83,6 +85,12 @@ def _memory_rows(service: dict, rasa: dict) -> list[str]:
             _num((service.get("peak_rss_total_bytes") or 0) / MIB, 0),
             _num((rasa.get("peak_rss_total_bytes") or 0) / MIB, 0),
             _ratio(stats.ratio(service.get("peak_rss_total_bytes"), rasa.get("peak_rss_total_bytes"))),
+        ),
+        _row(
+            "PostgreSQL + Redis CPU ms per service message (throwaway servers only)",
+            _num(service.get("backend_cpu_ms_per_msg")),
+            "",
+            "",
         ),
         _row(
             "Ready: spawn to every worker's model loaded / `GET /status` (s)",
