@@ -9,12 +9,14 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from api.db import make_engine, make_session_factory, transaction
+from api.messaging.service import RASA_WINDOW_TURNS
 from api.staff.accounts import create_staff
 from tests.conftest import auth, settings_in
 from tests.scale.cluster import Cluster
@@ -88,6 +90,62 @@ def test_one_conversation_through_both_replicas_keeps_its_turns_together(cluster
     turns = "".join("P" if role == "patient" else "a" for role in roles)
     assert turns.startswith("P") and turns.endswith("a")
     assert "PP" not in turns  # every patient line is followed by its replies before the next one
+
+
+TRACKER_TURNS = 12  # fewer than RASA_WINDOW_TURNS: the whole conversation is one Rasa tracker
+
+
+def _tracker_turns(cluster: Cluster, sender: str) -> list[tuple[str, list[str]]]:
+    """Rasa's stored events for `sender` (the SQL tracker store in the shared PostgreSQL), cut
+    into turns: (the user's text, the event types and action names from it to the next one)."""
+    engine = _database(cluster)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT type_name, action_name, data FROM events WHERE sender_id = :sender ORDER BY id"),
+            {"sender": sender},
+        ).all()
+    engine.dispose()
+    turns: list[tuple[str, list[str]]] = []
+    for type_name, action_name, data in rows:
+        if type_name == "user":
+            turns.append((json.loads(data)["text"], []))
+        elif turns:
+            turns[-1][1].append(action_name if type_name == "action" else type_name)
+    return turns
+
+
+def test_one_conversation_sent_alternately_to_both_replicas_keeps_rasa_turns_in_order(cluster, settings):
+    """Not only the transcript: in Rasa's tracker too, turn n's events (the patient's message,
+    the actions, the bot's reply, back to listening) all come before turn n+1's message."""
+    assert TRACKER_TURNS < RASA_WINDOW_TURNS
+    headers = auth(settings, "tracker-order")
+    conversation = _conversation(cluster, headers)
+    texts = [f"is it ok to shower today, question number {n}?" for n in range(TRACKER_TURNS)]
+
+    def send(n: int) -> httpx.Response:  # straight to a replica, alternating, all at once
+        replica = cluster.replica_url(("api1", "api2")[n % 2])
+        return httpx.post(
+            f"{replica}/api/v1/conversations/{conversation}/messages",
+            json={"text": texts[n]},
+            headers=headers,
+            timeout=120,
+        )
+
+    with ThreadPoolExecutor(max_workers=TRACKER_TURNS) as pool:
+        responses = list(pool.map(send, range(TRACKER_TURNS)))
+    assert [r.status_code for r in responses] == [200] * TRACKER_TURNS
+    assert {r.json()["answered_by"] for r in responses} == {"assistant"}  # every turn went through Rasa
+    lines = httpx.get(
+        f"{cluster.url}/api/v1/conversations/{conversation}/messages?limit=200", headers=headers, timeout=30
+    ).json()["messages"]
+    transcript = [line["text"] for line in lines if line["role"] == "patient"]
+    assert sorted(transcript) == sorted(texts)
+
+    turns = _tracker_turns(cluster, f"{conversation}.0")
+    assert [text for text, _ in turns] == transcript  # the tracker's order is the transcript's
+    for text, events in turns:
+        assert "bot" in events, (text, events)  # this turn's reply is in this turn
+        assert events[-1] == "action_listen", (text, events)  # and it ended before the next began
 
 
 def test_a_nurse_sees_escalations_raised_on_either_replica(cluster, settings):
