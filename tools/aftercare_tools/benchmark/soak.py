@@ -87,7 +87,12 @@ class Soak:
         index = min(int((time.perf_counter() - self.started) // 60), len(self.minutes) - 1)
         return self.minutes[index]
 
-    async def _conversation(self, client: httpx.AsyncClient, index: int, script: list[str]) -> None:
+    async def _conversation(self, index: int, script: list[str]) -> None:
+        # Its own connection, as each patient's browser has (see phases.run_conversations).
+        async with phases._client(1) as client:
+            await self._talk(client, index, script)
+
+    async def _talk(self, client: httpx.AsyncClient, index: int, script: list[str]) -> None:
         target = self.system.target
         try:
             handle = await target.open(client, f"soak-{index}")
@@ -117,11 +122,11 @@ class Soak:
             minute = self._minute()
             minute.rss.append(total)
             if self.progress:
-                recent = minute.latencies or [0.0]
+                p99 = stats.percentile(minute.latencies, 99)
                 errors = sum(sum(m.errors.values()) for m in self.minutes)
                 print(
                     f"soak {time.perf_counter() - self.started:5.0f}/{self.seconds:.0f} s: {self.sent} messages, "
-                    f"{errors} errors, this minute p99 {stats.percentile(recent, 99):.0f} ms, "
+                    f"{errors} errors, this minute p99 {'-' if p99 is None else f'{p99:.0f}'} ms, "
                     f"worker RSS {total / 2**20:,.0f} MiB",
                     file=sys.stderr,
                     flush=True,
@@ -130,19 +135,18 @@ class Soak:
     async def run(self) -> None:
         interval = TURNS / self.rate  # a conversation of TURNS messages every `interval` seconds
         scripts = messages.conversations(int(self.seconds / interval) + 1, TURNS, salt="soak")
-        async with phases._client(int(self.rate * (THINK_SECONDS + 1) * 2) + 8) as client:
-            self.started = time.perf_counter()
-            sampler = asyncio.create_task(self._sample())
-            tasks = []
-            for index, script in enumerate(scripts):
-                due = self.started + index * interval
-                if due >= self.started + self.seconds:
-                    break
-                await asyncio.sleep(max(due - time.perf_counter(), 0))
-                tasks.append(asyncio.create_task(self._conversation(client, index, script)))
-            await asyncio.gather(*tasks)
-            sampler.cancel()
-            self.minutes[-1].rss.append(sum(rss_bytes(self.system).values()))
+        self.started = time.perf_counter()
+        sampler = asyncio.create_task(self._sample())
+        tasks = []
+        for index, script in enumerate(scripts):
+            due = self.started + index * interval
+            if due >= self.started + self.seconds:
+                break
+            await asyncio.sleep(max(due - time.perf_counter(), 0))
+            tasks.append(asyncio.create_task(self._conversation(index, script)))
+        await asyncio.gather(*tasks)
+        sampler.cancel()
+        self.minutes[-1].rss.append(sum(rss_bytes(self.system).values()))
 
 
 def capacity_from(previous: dict, workers: int) -> float | None:
