@@ -17,7 +17,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from bot.triage.rules import NUMBER, load_rules
-from bot.triage.temperature import reader_for
+from bot.triage.temperature import SPELLING_HINT, reader_for
 
 CANDIDATES = "aftercare_candidates"
 FEVERISH = "_feverish"  # pseudo-sign names for things that are not signs by themselves
@@ -40,6 +40,7 @@ class Candidate:
     negated: bool = False
     context: str = "reported"  # reported | question | hypothetical
     asked: bool = False  # a fever word in a question ("37.6, is that a fever?"): a number decides
+    elsewhere: bool = False  # its clause places it away from the biopsy ("my nose is bleeding")
 
 
 def sentence_starts(doc: Doc) -> list[int]:
@@ -191,7 +192,7 @@ class SignMatcher:
 
     def _temperatures(self, doc: Doc) -> list[Candidate]:
         r = self.rules
-        if not _DIGIT.search(doc.text):
+        if not _DIGIT.search(doc.text) and not SPELLING_HINT.search(doc.text):
             return []
         cands = []
         for t in reader_for(r).find(doc.text):

@@ -47,7 +47,9 @@ DEFINITE_REACH = 2  # "the redness", "my hip is red", "I can't breathe": a point
 @Language.factory("aftercare_context", default_config={"rules_path": ""})
 class ContextRules:
     def __init__(self, nlp: Language, name: str, rules_path: str):
-        ctx = load_rules(rules_path or None).context
+        rules = load_rules(rules_path or None)
+        ctx = rules.context
+        self.placed = {s.name for s in rules.signs.values() if not s.systemic}
         self.matcher = PhraseMatcher(nlp.vocab, attr="NORM")
         for key in _MATCHED:
             # spaCy 3.4 types Language.tokenizer as a bare callable; it is a Tokenizer, with pipe()
@@ -85,7 +87,8 @@ class ContextRules:
                 c.context = "question"  # (not "how long should bleeding last its been 30 mins")
             if c.sign == "fever":
                 c.asked = self._asked(doc, at, sent, scope, cues)
-            if c.context == "reported" and c.sign in self.elsewhere_signs and _elsewhere(c, scope, cues):
+            c.elsewhere = c.sign in self.placed and _elsewhere(c, scope, cues)
+            if c.context == "reported" and c.sign in self.elsewhere_signs and c.elsewhere:
                 c.context = ELSEWHERE
         return doc
 

@@ -22,8 +22,28 @@ from spacy.util import compile_suffix_regex
 # Importing these registers the pipeline factories with spaCy.
 from bot.triage import context as _context  # noqa: F401
 from bot.triage import negation as _negation  # noqa: F401
-from bot.triage.components import CANDIDATES, FEVER_MEDICINE, FEVERISH, RISK, TEMPERATURE, Candidate
-from bot.triage.model import BELOW_THRESHOLD, NEGATED, REPORTED, Detection, Finding
+from bot.triage.components import (
+    CANDIDATES,
+    FEVER_MEDICINE,
+    FEVERISH,
+    RISK,
+    TEMPERATURE,
+    Candidate,
+    sentence_of,
+)
+from bot.triage.model import (
+    BELOW_THRESHOLD,
+    BIOPSY_SITE,
+    CHILD,
+    ELSEWHERE,
+    NEGATED,
+    OTHER,
+    PATIENT,
+    REPORTED,
+    SYSTEMIC,
+    Detection,
+    Finding,
+)
 from bot.triage.rules import DEFAULT_RULES, load_rules
 from bot.triage.vocabulary import Tier
 
@@ -59,6 +79,13 @@ class Detector:
         )
         nlp.add_pipe("aftercare_context", config={"rules_path": path})
         self.nlp = nlp
+        ctx = self.rules.context
+        self.people = {
+            **{w: PATIENT for w in ctx["who_patient"]},
+            **{w: CHILD for w in ctx["who_child"]},
+            **{w: OTHER for w in ctx["who_other"]},
+        }
+        self.pronouns, self.staff = set(ctx["who_pronouns"]), set(ctx["who_staff"])
         self.feverish_kept = {
             " ".join(t.norm_ for t in nlp.get_pipe("aftercare_typos")(nlp.make_doc(p)))
             for p in self.rules.feverish_kept
@@ -74,6 +101,7 @@ class Detector:
         measured_normal = highest is not None and highest < self.threshold_c
         findings: list[Finding] = []
         feverish = False
+        people = self._people(doc) if cands else []
         for c in cands:
             if c.sign == RISK:
                 continue
@@ -90,7 +118,8 @@ class Detector:
             if status == REPORTED and c.sign in ("fever", FEVERISH):
                 feverish = True
             rule = self.rules.signs[sign]
-            findings.append(self._finding(doc, c, sign, rule.tier, status, rule.source))
+            site = SYSTEMIC if rule.systemic else ELSEWHERE if c.elsewhere else BIOPSY_SITE
+            findings.append(self._finding(doc, c, sign, rule.tier, status, rule.source, site, _who(doc, c, people)))
         findings = self._escalate(findings, cands)
         unique = sorted(set(findings), key=lambda f: (f.start, f.end, f.sign, f.status))
         masked = doc is not None and bool(doc.user_data.get(FEVER_MEDICINE)) and measured_normal
@@ -100,7 +129,7 @@ class Detector:
         return " ".join(t.norm_ for t in doc[c.start : c.end]) in self.feverish_kept
 
     @staticmethod
-    def _finding(doc, c: Candidate, sign: str, tier: Tier, status: str, source: str) -> Finding:
+    def _finding(doc, c: Candidate, sign: str, tier: Tier, status: str, source: str, site: str, who: str) -> Finding:
         span = doc[c.start : c.end]
         return Finding(
             sign=sign,
@@ -110,7 +139,35 @@ class Detector:
             start=span.start_char,
             end=span.end_char,
             source=source,
+            site=site,
+            who=who,
         )
+
+    def _people(self, doc) -> list[tuple[int, str]]:
+        """(token, who) for every word that says whom the message is about, in order.
+
+        "my" before a person word is that person's ("my son"); he/she/his/her refer back to the
+        last person named ("my son ... his hip": a child), or to the care team ("the nurse said
+        she ...": nobody); with nobody named before, they are someone other than the writer.
+        """
+        found: list[tuple[int, str]] = []
+        last: str | None = None
+        for tok in doc:
+            word = tok.norm_
+            if word in self.staff:
+                last = "staff"
+            elif word in self.pronouns:
+                if last != "staff":
+                    found.append((tok.i, last or OTHER))
+            elif word in self.people:
+                who = self.people[word]
+                nxt = doc[tok.i + 1].norm_ if tok.i + 1 < len(doc) else ""
+                if who == PATIENT and self.people.get(nxt, PATIENT) != PATIENT:
+                    continue  # "my son": the son
+                if who != PATIENT:
+                    last = who
+                found.append((tok.i, who))
+        return found
 
     def _escalate(self, findings: list[Finding], cands: list[Candidate]) -> list[Finding]:
         """NICE-CG151: fever + chemotherapy / low white count -> emergency (rule in the YAML)."""
@@ -128,6 +185,16 @@ class Detector:
                 for f in findings
             ]
         return findings
+
+
+def _who(doc, c: Candidate, people: list[tuple[int, str]]) -> str:
+    """The person the finding's sentence names last before the sign (else first after it), else
+    the last one named before it in the message; the writer when nobody is named."""
+    lo, hi = sentence_of(doc, c.start)
+    before = [who for i, who in people if lo <= i < c.end]
+    after = [who for i, who in people if c.end <= i < hi]
+    earlier = [who for i, who in people if i < lo]
+    return (before[-1:] or after[:1] or earlier[-1:] or [PATIENT])[0]
 
 
 @lru_cache(maxsize=8)

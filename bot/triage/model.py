@@ -15,6 +15,13 @@ HYPOTHETICAL = "hypothetical"
 BELOW_THRESHOLD = "below_threshold"
 ELSEWHERE = "elsewhere"  # a site sign clearly away from the biopsy ("my acne is red")
 STATUSES = (REPORTED, NEGATED, QUESTION, HYPOTHETICAL, BELOW_THRESHOLD, ELSEWHERE)
+# Where a finding is: at the biopsy site (also when the message does not say: bias to escalate),
+# elsewhere on the body ("my acne is red", "a nosebleed"), or the whole body (fever, breathing).
+BIOPSY_SITE, SYSTEMIC = "biopsy_site", "systemic"
+SITES = (BIOPSY_SITE, ELSEWHERE, SYSTEMIC)
+# Whom it is about: the writer (also when the message does not say), a child, someone else.
+PATIENT, CHILD, OTHER = "patient", "child", "other"
+WHOS = (PATIENT, CHILD, OTHER)
 # The one sanity bound on a configured fever threshold (rules file and clinic setting alike):
 # outside it the number was almost certainly given in Fahrenheit or mistyped.
 FEVER_THRESHOLD_RANGE_C = (36.5, 39.5)
@@ -38,6 +45,9 @@ class Finding:
     start: int
     end: int
     source: str  # clinical source ids from warning_signs.yml, comma separated
+    # Added for issue 11; the defaults keep findings written before them readable.
+    site: str = BIOPSY_SITE  # biopsy_site | elsewhere | systemic
+    who: str = PATIENT  # patient | child | other
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "tier": self.tier.value}
@@ -48,6 +58,9 @@ class Finding:
         status = str(data["status"])
         if status not in STATUSES:
             raise ValueError(f"unknown finding status {status!r}")
+        site, who = str(data.get("site", BIOPSY_SITE)), str(data.get("who", PATIENT))
+        if site not in SITES or who not in WHOS:
+            raise ValueError(f"unknown finding site {site!r} or who {who!r}")
         return cls(
             sign=str(data["sign"]),
             tier=Tier(data["tier"]),
@@ -56,6 +69,8 @@ class Finding:
             start=int(data["start"]),
             end=int(data["end"]),
             source=str(data["source"]),
+            site=site,
+            who=who,
         )
 
 

@@ -51,6 +51,11 @@ CONTEXT_LISTS = (
     "elsewhere_signs",
     "elsewhere_cues",
     "biopsy_site_cues",
+    "who_patient",
+    "who_child",
+    "who_other",
+    "who_pronouns",
+    "who_staff",
 )
 NUMBER = "<n>"  # in a phrase: any number ("for <n> minutes": "for 20 minutes", "for ten mins")
 MIN_TYPO_LENGTH = 5  # shorter words have too many real neighbours ("pain" -> "rain", "paid")
@@ -77,6 +82,7 @@ class SignRule:
     phrases: tuple[str, ...]
     near: tuple[NearRule, ...]
     exclude: tuple[str, ...]
+    systemic: bool = False  # the whole body (fever, breathing): never at a site, never elsewhere
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,9 @@ def _sign(name: str, raw: dict) -> SignRule:
     tier = Tier(raw.get("tier", ""))
     if tier is Tier.NONE:
         raise RulesError(f"{where}.tier must be call_provider or emergency")
+    site = raw.get("site", "biopsy_site")
+    if site not in ("biopsy_site", "systemic"):
+        raise RulesError(f"{where}.site must be biopsy_site or systemic")
     near = tuple(
         NearRule(
             _words(n["words"], f"{where}.near.words"),
@@ -154,6 +163,7 @@ def _sign(name: str, raw: dict) -> SignRule:
         _words(raw.get("phrases", []), f"{where}.phrases"),
         near,
         _words(raw.get("exclude", []), f"{where}.exclude"),
+        systemic=site == "systemic",
     )
 
 
