@@ -32,6 +32,7 @@ EMERGENCY_SIGNS = frozenset(
         "confusion",
         "airway_swelling",
         "coughing_or_vomiting_blood",
+        "blue_lips",
     }
 )
 CATEGORIES = (
