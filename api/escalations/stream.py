@@ -1,6 +1,9 @@
 """Live queue updates for the dashboard: server-sent events fed by app.state.ctx.events.
 
-Only ids, tier, signs and state go out (no message text). The stream does not count as
+Only ids, tier, signs and state go out (no message text). Each event carries `id:`; a browser
+reconnecting sends `Last-Event-ID` and is replayed what it missed from the hub's recent-events
+buffer, or told `resumed: false` on `ready` (gap too old, or a fresh connection) so that it
+re-reads the queue: an escalation raised during a gap is never missed. The stream does not count as
 activity for the idle timeout, and it ends as soon as the session does (checked on every
 event and every RECHECK_SECONDS), so logout and disabling cut live updates too (SES-1).
 """
@@ -10,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from sse_starlette import EventSourceResponse
 
 from api.context import AppContext
@@ -36,15 +39,35 @@ def public_event(event: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _sse(event: dict[str, Any]) -> dict[str, str]:
+    return {
+        "event": str(event.get("event", "escalation.changed")),
+        "id": str(event.get("seq", "")),
+        "data": json.dumps(public_event(event)),
+    }
+
+
+def _last_seq(last_event_id: str | None) -> int | None:
+    value = (last_event_id or "").strip()
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
 async def escalation_events(
     ctx: AppContext,
     session_id: str,
     request: Request | None = None,
     recheck_seconds: float = RECHECK_SECONDS,
+    last_event_id: str | None = None,
 ) -> AsyncIterator[dict[str, str]]:
-    queue = ctx.events.subscribe()
+    queue = ctx.events.subscribe()  # before reading the buffer: nothing falls between the two
     try:
-        yield {"event": "ready", "data": "{}"}
+        last = _last_seq(last_event_id)
+        missed = await asyncio.to_thread(ctx.events.since, last) if last is not None else None
+        yield {"event": "ready", "data": json.dumps({"resumed": missed is not None})}
+        seen = last if missed is not None and last is not None else 0
+        for event in missed or []:
+            seen = max(seen, int(event["seq"]))
+            yield _sse(event)
         while True:
             try:
                 event = await asyncio.wait_for(queue.get(), timeout=recheck_seconds)
@@ -55,11 +78,8 @@ async def escalation_events(
             if await in_transaction(ctx.sessions, sessions.live_session, ctx.settings, session_id) is None:
                 yield {"event": "session-ended", "data": "{}"}
                 return
-            if event is not None:
-                yield {
-                    "event": str(event.get("event", "escalation.changed")),
-                    "data": json.dumps(public_event(event)),
-                }
+            if event is not None and int(event.get("seq", seen + 1)) > seen:
+                yield _sse(event)
     finally:
         ctx.events.unsubscribe(queue)
 
@@ -75,10 +95,18 @@ async def escalation_events(
         401: {"description": "No valid staff session"},
     },
 )
-async def stream_escalations(request: Request, ctx: Ctx, staff: WatchingStaff) -> EventSourceResponse:
-    """Server-sent events announcing new and changed escalations (for the live dashboard)."""
+async def stream_escalations(
+    request: Request,
+    ctx: Ctx,
+    staff: WatchingStaff,
+    last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> EventSourceResponse:
+    """Server-sent events announcing new and changed escalations (for the live dashboard).
+
+    Reconnect with `Last-Event-ID` to be replayed what was missed; `ready` says `resumed:
+    false` when that was not possible (then re-read the queue)."""
     return EventSourceResponse(
-        escalation_events(ctx, staff.session_id, request),
+        escalation_events(ctx, staff.session_id, request, last_event_id=last_event_id),
         ping=15,
         headers={"X-Accel-Buffering": "no"},
     )
