@@ -154,6 +154,7 @@ def _include_routers(app: FastAPI) -> None:
     from api import docs
     from api.audit import pages as audit_pages
     from api.audit import router as audit
+    from api.care_team import router as care_team
     from api.enrollments import pages as enrollment_pages
     from api.enrollments import router as enrollments
     from api.escalations import router as escalations
@@ -165,6 +166,7 @@ def _include_routers(app: FastAPI) -> None:
     for module in (
         staff,
         escalations,
+        care_team,
         audit,
         audit_pages,
         report_pages,

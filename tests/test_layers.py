@@ -15,7 +15,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("bot", "actions", "api")
-DOMAINS = ("conversations", "escalations", "messaging", "staff", "audit", "reports", "widget", "enrollments", "sms")
+DOMAINS = (
+    "conversations",
+    "escalations",
+    "care_team",
+    "messaging",
+    "staff",
+    "audit",
+    "reports",
+    "widget",
+    "enrollments",
+    "sms",
+)
 
 
 def _module_name(path: Path) -> str:

@@ -22,8 +22,9 @@ class Message(Base):
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     conversation_id = sa.Column(sa.String(64), sa.ForeignKey("conversations.id"), nullable=False, index=True)
-    role = sa.Column(sa.String(16), nullable=False)  # patient | assistant
+    role = sa.Column(sa.String(16), nullable=False)  # patient | assistant | staff
     text = sa.Column(sa.Text, nullable=False)
     triage_level = sa.Column(sa.String(16), nullable=False, default="none")
     answered_by = sa.Column(sa.String(16))  # assistant | failsafe (assistant rows only)
+    author_name = sa.Column(sa.String(128))  # staff rows: the nurse's display name when sent
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)

@@ -29,9 +29,15 @@ def add_message(
     text: str,
     triage_level: str = "none",
     answered_by: str | None = None,
+    author_name: str | None = None,
 ) -> Message:
     message = Message(
-        conversation_id=conversation_id, role=role, text=text, triage_level=triage_level, answered_by=answered_by
+        conversation_id=conversation_id,
+        role=role,
+        text=text,
+        triage_level=triage_level,
+        answered_by=answered_by,
+        author_name=author_name,
     )
     session.add(message)
     session.flush()
@@ -51,3 +57,14 @@ def list_messages(session: Session, conversation_id: str, limit: int, after_id: 
 def count_patient_messages(session: Session, conversation_id: str) -> int:
     query = sa.select(sa.func.count()).where(Message.conversation_id == conversation_id, Message.role == "patient")
     return int(session.execute(query).scalar_one())
+
+
+def list_staff_messages(session: Session, conversation_id: str, after_id: int, limit: int = 50) -> list[Message]:
+    """A nurse's replies after `after_id`, oldest first (what the patient's open widget shows live)."""
+    query = (
+        sa.select(Message)
+        .where(Message.conversation_id == conversation_id, Message.role == "staff", Message.id > after_id)
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())

@@ -20,14 +20,16 @@ class StoredLine(Protocol):
     text: str
     triage_level: str
     created_at: dt.datetime
+    author_name: str | None
 
 
 class TranscriptLine(BaseModel):
     id: int
-    role: Literal["patient", "assistant"]
+    role: Literal["patient", "assistant", "staff"]
     text: str
     triage_level: TriageLevel
     created_at: dt.datetime
+    author: str | None = None  # staff lines: the nurse's display name
 
     @classmethod
     def build(cls, row: StoredLine) -> TranscriptLine:
@@ -39,5 +41,6 @@ class TranscriptLine(BaseModel):
                 "text": row.text,
                 "triage_level": row.triage_level,
                 "created_at": as_utc(row.created_at),
+                "author": row.author_name if row.role == "staff" else None,
             }
         )

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from api.care_team.service import held_reply_text, holding_nurse
 from api.context import AppContext
 from api.conversations import repository
 from api.conversations.schemas import AnsweredBy, MessageResult, Reply, Triage
@@ -213,10 +214,29 @@ def _last_resort(ctx: AppContext, conversation_id: str, text: str) -> MessageRes
     )
 
 
+def _while_held(ctx: AppContext, conversation_id: str, answer: _Answer) -> _Answer:
+    """While a nurse holds this conversation's case, a routine answer becomes "your nurse will
+    reply here". Warning signs keep the safe reply (and reach the case), whoever holds it. The
+    assistant was still asked: its triage is the second safety net under the detector's."""
+    if answer.tier is not Tier.NONE:
+        return answer
+    try:
+        with transaction(ctx.sessions) as session:
+            nurse = holding_nurse(session, conversation_id)
+    except Exception as error:  # cannot tell: the assistant's own answer is a safe one
+        log.error("case holder lookup failed", extra={"error_type": type(error).__name__})
+        return answer
+    if nurse is None:
+        return answer
+    held = Reply(text=held_reply_text(ctx.clinic, nurse), kind="held", phone=ctx.clinic.phone_now())
+    return _Answer([held], answer.tier, answer.signs, answer.topic, answer.answered_by)
+
+
 async def _handle(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
     detection = ctx.detector.detect(text)
     async with ctx.locks.hold(conversation_id):  # this turn commits before the next one starts
         answer = await _ask_assistant(ctx, conversation_id, text, detection)
+        answer = await off_loop(_while_held, ctx, conversation_id, answer)
         event = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer)
     if event:
         await off_loop(ctx.events.publish, event)  # through Redis when several processes run
