@@ -117,7 +117,7 @@
         (data.signs || []).map(function (s) { return s.replace(/_/g, " "); }).join(", ") ||
         (data.tier === "callback" ? "asked to talk to a person" : "—");
       var when = row.querySelector('[data-field="when"]');
-      when.dateTime = data.status === "resolved" ? new Date().toISOString() : data.created_at;
+      when.dateTime = data.status === "resolved" ? (data.resolved_at || new Date().toISOString()) : data.created_at;
       row.querySelector('[data-field="state"]').textContent = data.status === "open" ? "Open"
         : (data.status === "acknowledged" ? "Acknowledged by " : "Resolved by ") + (data.by || "another nurse");
       row.querySelector('[data-field="link"]').href = "/staff/escalations/" + encodeURIComponent(data.escalation_id);
@@ -137,6 +137,12 @@
 
     function onEvent(event) {
       var data = JSON.parse(event.data);
+      show(data);
+      // For live_alerts.js (tab title, sound): what changed, whatever the tab shows.
+      document.dispatchEvent(new CustomEvent("aftercare:escalation", { detail: data }));
+    }
+
+    function show(data) {
       var existing = rows.querySelector('tr[data-id="' + CSS.escape(data.escalation_id) + '"]');
       if (existing) { existing.remove(); total.textContent = Math.max(0, Number(total.textContent) - 1); }
       if (data.status === tab) {
@@ -152,10 +158,45 @@
         : label + " escalation " + data.status + (data.by ? " by " + data.by : "") + ".";
     }
 
+    // After a gap the stream could not replay (a new connection, or too long a gap), the queue
+    // is read again: rows raised meanwhile appear, rows taken meanwhile go.
+    function reloadQueue() {
+      return api("GET", "/api/v1/escalations?limit=200&status=" + encodeURIComponent(tab)).then(function (result) {
+        if (!result.ok) { if (result.status === 401) toLogin(true); return; }
+        var known = {};
+        Array.prototype.forEach.call(rows.children, function (row) { known[row.dataset.id] = true; });
+        var items = result.data.items.map(function (item) {
+          var by = item.status === "resolved" ? item.resolved_by : item.acknowledged_by;
+          return { escalation_id: item.id, tier: item.tier, priority: item.priority, signs: item.signs,
+            created_at: item.created_at, resolved_at: item.resolved_at, status: item.status, by: by && by.name };
+        });
+        rows.replaceChildren();
+        items.forEach(function (data) {
+          var row = buildRow(data);
+          if (!known[data.escalation_id]) row.classList.add("is-new");
+          rows.appendChild(row);
+        });
+        total.textContent = result.data.total;
+        empty.hidden = rows.children.length > 0;
+        refreshTimes();
+        var fresh = items.filter(function (data) { return !known[data.escalation_id]; });
+        if (fresh.length) announcer.textContent = fresh.length + " new escalation" + (fresh.length > 1 ? "s" : "") + " in the queue.";
+        document.dispatchEvent(new CustomEvent("aftercare:queue-reloaded", { detail: { tab: tab, items: items } }));
+      });
+    }
+
+    var connectedBefore = false;
     function connect() {
       var source = new EventSource("/api/v1/escalations/stream");
-      source.addEventListener("ready", function () { setLive("live", "on"); });
-      ["escalation.created", "escalation.acknowledged", "escalation.resolved"].forEach(function (name) {
+      source.addEventListener("ready", function (event) {
+        var resumed = false;
+        try { resumed = JSON.parse(event.data).resumed === true; } catch (e) { /* an old server */ }
+        state.dataset.resumed = String(resumed); // replayed from Last-Event-ID, or re-read below
+        if (connectedBefore && !resumed) reloadQueue();
+        connectedBefore = true;
+        setLive("live", "on");
+      });
+      ["escalation.created", "escalation.updated", "escalation.acknowledged", "escalation.resolved"].forEach(function (name) {
         source.addEventListener(name, onEvent);
       });
       source.addEventListener("session-ended", function () { source.close(); toLogin(true); });
@@ -209,6 +250,7 @@
         ackSection.hidden = true;
         form.hidden = false;
         status.textContent = "Acknowledged. Call the patient, then record what was done.";
+        document.dispatchEvent(new CustomEvent("aftercare:case-status", { detail: "acknowledged" }));
         form.note.focus();
       }, function () { button.disabled = false; error.textContent = "The server could not be reached."; });
     });
@@ -229,6 +271,7 @@
         form.hidden = true;
         document.getElementById("resolved-section").hidden = false;
         status.textContent = "Resolved.";
+        document.dispatchEvent(new CustomEvent("aftercare:case-status", { detail: "resolved" }));
         status.focus();
       }, function () { button.disabled = false; error.textContent = "The server could not be reached."; });
     });

@@ -93,6 +93,21 @@
       }
     }
 
+    // A long-lived GET (server-sent events) with the token in the header, never in the URL.
+    async openStream(path, lastId, signal) {
+      for (let attempt = 0; ; attempt += 1) {
+        const token = this.token || (await this.freshToken());
+        const headers = { Authorization: "Bearer " + token, Accept: "text/event-stream" };
+        if (lastId) headers["Last-Event-ID"] = String(lastId);
+        const response = await fetch(this.apiBase + path, {
+          headers, signal, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer",
+        });
+        if (response.status === 401 && attempt === 0) { this.token = null; continue; }
+        if (!response.ok || !response.body) throw new ApiError(response.status, "stream", "no live updates");
+        return response;
+      }
+    }
+
     // Public and without a token: the number to call must not depend on the portal session.
     async config() {
       const response = await fetch(this.apiBase + "/widget/config.json", {
@@ -198,6 +213,8 @@
       this.settings = null; // /widget/config.json, once fetched
       this.settingsAt = 0;
       this.settingsLoading = null;
+      this.lastStaffId = 0; // the newest care-team reply shown (the live feed resumes after it)
+      this.feed = null; // AbortController of the running live feed
       this.build(document.body);
       this.checkin = null; // a check-in waiting for an answer: see watchCheckins()
       this.watchCheckins();
@@ -284,6 +301,7 @@
       this.loadSettings();
       if (this.checkin) this.openCheckin();
       else if (!this.historyLoaded) this.loadHistory();
+      else this.startFeed();
     }
 
     // Resolves to the config or null; never throws, and retries on the next open after a failure.
@@ -309,6 +327,7 @@
     }
 
     close(returnFocus = true) {
+      this.stopFeed();
       this.panel.hidden = true;
       this.root.classList.remove("ma-root--open");
       this.launcher.setAttribute("aria-expanded", "false");
@@ -319,6 +338,8 @@
     // The call-now banner comes back too, from the replies' triage levels (never downgraded).
     async loadHistory() {
       this.historyLoaded = true;
+      this.stopFeed(); // the log is rebuilt (maybe for another conversation): so is the live feed
+      this.lastStaffId = 0;
       const id = conversationStore.get();
       if (!id) { this.greet(); return; }
       const generation = this.generation;
@@ -329,6 +350,7 @@
         ]);
         if (generation !== this.generation || this.log.childElementCount) return;
         for (const line of data.messages) {
+          if (line.role === "staff") { this.showStaffLine(line); continue; }
           const bubble = this.addLine(line.role, null, line.triage_level !== "none");
           this.fillText(bubble, line.text, line.role);
           if (line.role === "assistant" && line.triage_level !== "none") {
@@ -336,6 +358,7 @@
           }
         }
         if (!data.messages.length) this.greet();
+        this.startFeed();
       } catch (error) {
         if (error.status === 404) { conversationStore.clear(); this.greet(); } // another patient or a new login
       }
@@ -421,6 +444,7 @@
       const data = await this.client.request("POST", "/api/v1/conversations", {});
       if (generation !== this.generation) throw new ApiError(0, "signed_out", "signed out");
       conversationStore.set(data.conversation_id); // after logout() it must not come back
+      this.startFeed();
       return data.conversation_id;
     }
 
@@ -569,6 +593,87 @@
       this.typing.textContent = this.pending > 0 ? "The assistant is writing…" : "";
     }
 
+    // --- the care team's replies, live (the conversation's event feed) -------------------------
+    // Runs while the panel is open and a conversation exists; reconnects after a drop, resuming
+    // after the newest reply shown, so a reply written meanwhile still arrives.
+    startFeed() {
+      if (this.feed || !this.isOpen() || !conversationStore.get()) return;
+      const controller = new AbortController();
+      this.feed = controller;
+      this.runFeed(controller, this.generation);
+    }
+
+    stopFeed() {
+      if (this.feed) this.feed.abort();
+      this.feed = null;
+    }
+
+    async runFeed(controller, generation) {
+      let delay = 1000;
+      while (!controller.signal.aborted && generation === this.generation) {
+        const id = conversationStore.get();
+        if (!id) break;
+        try {
+          const path = "/api/v1/conversations/" + encodeURIComponent(id) + "/events?after_id=" + this.lastStaffId;
+          const response = await this.client.openStream(path, this.lastStaffId, controller.signal);
+          delay = 1000;
+          await this.readFeed(response, generation);
+        } catch (error) {
+          if (controller.signal.aborted) break;
+          if (error.status === 404) break; // not this patient's conversation any more
+        }
+        if (controller.signal.aborted) break;
+        await wait(delay);
+        delay = Math.min(delay * 2, 15000);
+      }
+      if (this.feed === controller) this.feed = null;
+    }
+
+    async readFeed(response, generation) {
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields = { event: "message", data: "" };
+          for (const line of block.split("\n")) {
+            const colon = line.indexOf(":");
+            if (colon <= 0) continue;
+            const name = line.slice(0, colon);
+            const text = line.slice(colon + 1).replace(/^ /, "");
+            fields[name] = name === "data" && fields.data ? fields.data + "\n" + text : text;
+          }
+          if (fields.event === "staff-message" && generation === this.generation) {
+            this.showStaffLine(JSON.parse(fields.data), true);
+          }
+        }
+      }
+    }
+
+    // A care-team reply: labelled with the nurse's name, numbers as tel: links, shown once.
+    showStaffLine(line, live) {
+      if (line.id <= this.lastStaffId) return;
+      this.lastStaffId = line.id;
+      const bubble = el("div", "ma-msg ma-msg--staff");
+      bubble.dataset.messageId = String(line.id);
+      const who = (line.author || "Your care team") + ", care team";
+      bubble.append(el("span", "ma-visually-hidden", who + " said: "));
+      const author = el("p", "ma-author", who);
+      author.setAttribute("aria-hidden", "true");
+      const paragraph = el("p", "ma-text");
+      paragraph.append(withPhoneLinks(String(line.text), this.knownNumbers()));
+      bubble.append(author, paragraph);
+      this.log.appendChild(bubble);
+      if (live) this.reveal(bubble);
+      else this.log.scrollTop = this.log.scrollHeight;
+    }
+
     // The prominent call-now banner. An emergency is never replaced by a lesser warning.
     showAlert(level, phone) {
       if ((RANK[level] || 0) < RANK[this.alertLevel]) return;
@@ -637,6 +742,8 @@
     }
 
     logout() {
+      this.stopFeed();
+      this.lastStaffId = 0;
       this.generation += 1;
       this.clearCheckin();
       conversationStore.clear();
