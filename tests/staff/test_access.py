@@ -18,6 +18,7 @@ PROTECTED = [
     ("GET", ESC),
     ("POST", ESC + "/acknowledge"),
     ("POST", ESC + "/resolve"),
+    ("POST", ESC + "/messages"),
     ("GET", "/api/v1/audit-events"),
     ("GET", "/api/v1/audit-events/export"),
     ("GET", "/api/v1/checkins/unanswered"),
@@ -41,7 +42,8 @@ PATIENT = {("GET", "/api/v1/checkins/waiting")}
 
 
 def _call(client, method, path, escalation="0" * 32, **kwargs):
-    body = {"note": "called back"} if path.endswith("/resolve") else None
+    bodies = {"/resolve": {"note": "called back"}, "/messages": {"text": "hello"}}
+    body = next((b for suffix, b in bodies.items() if path.endswith(suffix)), None)
     return client.request(method, path.replace("{id}", escalation), json=body, **kwargs)
 
 
