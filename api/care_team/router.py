@@ -75,7 +75,8 @@ async def conversation_events(
     """Your care team's replies, live, after `after_id` (or `Last-Event-ID`). Send the token in
     the Authorization header (fetch streaming), never in the URL. The stream ends after a few
     minutes; reconnect (the token is checked again)."""
-    resume = int(last_event_id) if (last_event_id or "").isdigit() and len(last_event_id or "") < 12 else 0
+    header = (last_event_id or "").strip()
+    resume = int(header) if header.isdigit() and len(header) < 12 else 0
     return EventSourceResponse(
         stream.staff_messages(ctx, conversation.id, max(after_id, resume), request),
         ping=15,

@@ -65,9 +65,9 @@ async def escalation_events(
         missed = await asyncio.to_thread(ctx.events.since, last) if last is not None else None
         yield {"event": "ready", "data": json.dumps({"resumed": missed is not None})}
         seen = last if missed is not None and last is not None else 0
-        for event in missed or []:
-            seen = max(seen, int(event["seq"]))
-            yield _sse(event)
+        for replayed in missed or []:
+            seen = max(seen, int(replayed["seq"]))
+            yield _sse(replayed)
         while True:
             try:
                 event = await asyncio.wait_for(queue.get(), timeout=recheck_seconds)

@@ -28,6 +28,7 @@ def test_the_recent_events_buffer_is_shared_and_keeps_order(redis_url):
         for n in (1, 2, 3):
             a.publish({**EVENT, "escalation_id": f"e{n}"})
         replayed = b.since(1)
+        assert replayed is not None
         assert [(e["seq"], e["escalation_id"]) for e in replayed] == [(2, "e2"), (3, "e3")]
         assert replayed[0]["signs"] == []  # stays a list through Redis
         assert b.since(3) == [] and b.since(40) is None

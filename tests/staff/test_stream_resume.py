@@ -4,9 +4,10 @@ hub's recent-events buffer, and `resumed: false` (re-read the queue) when replay
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
+from collections.abc import AsyncGenerator
 
-from api.escalations import events as hub_module
 from api.escalations.stream import escalation_events
 from api.staff.sessions import token_hash
 from tests.staff.conftest import login
@@ -31,6 +32,7 @@ def _reconnect(ctx, session_id: str, last_event_id: str | None, expect: int) -> 
 
     async def run() -> list[dict]:
         stream = escalation_events(ctx, session_id, recheck_seconds=0.05, last_event_id=last_event_id)
+        assert isinstance(stream, AsyncGenerator)  # typed as an iterator; closed below
         received = [await stream.__anext__()]
         while len(received) < expect + 1:
             received.append(await stream.__anext__())
@@ -55,6 +57,7 @@ def test_an_event_published_after_the_replay_is_not_sent_twice(ctx, client, nurs
 
     async def run() -> list[dict]:
         stream = escalation_events(ctx, session_id, recheck_seconds=0.05, last_event_id="1")
+        assert isinstance(stream, AsyncGenerator)  # typed as an iterator; closed below
         got = [await stream.__anext__(), await stream.__anext__()]  # ready, replayed e2
         ctx.events.publish(_event(3))
         got.append(await stream.__anext__())
@@ -65,9 +68,8 @@ def test_an_event_published_after_the_replay_is_not_sent_twice(ctx, client, nurs
     assert (replayed["id"], live["id"]) == ("2", "3")
 
 
-def test_a_gap_older_than_the_buffer_asks_the_page_to_re_read_the_queue(ctx, client, nurse, monkeypatch):
-    monkeypatch.setattr(hub_module, "BUFFER_SIZE", 3)
-    ctx.events._recent = hub_module.collections.deque(maxlen=3)
+def test_a_gap_older_than_the_buffer_asks_the_page_to_re_read_the_queue(ctx, client, nurse):
+    ctx.events._recent = collections.deque(maxlen=3)
     for n in range(1, 7):
         ctx.events.publish(_event(n))
     assert ctx.events.since(1) is None  # 2 and 3 left the buffer
