@@ -1,14 +1,14 @@
 """Staff replies in the patient's transcript: role `staff` rows carry the nurse's display name
 as the patient saw it when it was sent (a later rename does not rewrite what was said).
 
-Revision ID: 0017_staff_replies
+Revision ID: 0018_staff_replies
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_staff_replies"
-down_revision = "0016_append_only"
+revision = "0018_staff_replies"
+down_revision = "0017_checkin_reminders"
 
 
 def upgrade() -> None:
