@@ -46,9 +46,7 @@ def apply_message(
         sign = "fever" if f.sign in protocol.fever_aliases else f.sign
         retold = f.status == NEGATED and reading.correction and not negated_beyond_cue(protocol, reading.text, f.start)
         if f.status == REPORTED or retold:  # retold: "no wait, it IS bleeding" (the "no" is the cue's)
-            entry = _entry(
-                findings, sign, "call_provider" if sign == "fever" else f.tier.value, f.site
-            )
+            entry = _entry(findings, sign, "call_provider" if sign == "fever" else f.tier.value, f.site)
             if sign == "fever" and f.tier.value == "emergency":
                 entry["tier"] = "emergency"  # the detector's own escalation (fever + chemo said together)
             if protocol.fever_aliases.get(f.sign) == "chills":

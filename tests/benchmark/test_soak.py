@@ -86,5 +86,6 @@ def test_soak_md_has_a_row_per_minute_and_the_checks(tmp_path):
 def test_a_failed_start_is_reported(tmp_path):
     result = {"duration_s": 120.0, "workers": 2, "machine": {}, "error": "postgres exited\nlog", "notes": []}
     result["targets"] = soak.verdicts(result)
-    assert [t["passed"] for t in result["targets"]] == [None, None, None]
+    targets = result["targets"]
+    assert isinstance(targets, list) and [t["passed"] for t in targets] == [None, None, None]
     assert "The run failed: postgres exited" in soak_report.markdown(result)

@@ -186,9 +186,9 @@ def run_scale_out(
             rasa = start_plain_rasa(model, workdir / "plain_rasa", plan.startup_timeout_s)
             running.append(rasa)
             bar.reset(total=plan.messages_per_system() * 2)
-            backend_cpu = backends.cpu()
+            cpu_before = backends.cpu()
             measured = asyncio.run(_phases(service, rasa, plan, workers, bar))
-            backend_cpu = backends.cpu() - backend_cpu if backends.started else None
+            backend_cpu = backends.cpu() - cpu_before if backends.started else None
             for system in running:
                 result["systems"][system.key] = {**system.startup, **measured[system.key], **system.memory()}
             result["systems"]["service"].update(worker_memory(service))
