@@ -24,7 +24,7 @@ from api.conversations.models import Conversation
 from api.core.audit_log import record, request_context
 from api.errors import ApiError
 from api.escalations.events import EventHub
-from api.identity import verify_patient_token
+from api.identity import patient_contact, verify_patient_claims
 from api.ratelimit import check_rate
 from api.settings import Settings
 
@@ -85,7 +85,9 @@ def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
 
 
 def current_patient(settings: AppSettings, request: Request, token: Annotated[str, Depends(bearer_token)]) -> str:
-    patient_id = verify_patient_token(token, settings)
+    claims = verify_patient_claims(token, settings)
+    patient_id = str(claims["sub"])
+    request.state.patient_contact = patient_contact(claims)  # for a new conversation's callback
     check_rate(request, "patient", patient_id)
     return patient_id
 

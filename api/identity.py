@@ -7,6 +7,7 @@ and aud, a subject, and a lifetime of at most 15 minutes.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -77,6 +78,27 @@ def verified_subject(claims: dict[str, Any]) -> str:
 
 def verify_patient_token(token: str, settings: Settings) -> str:
     """Returns the patient id (the token's subject) or raises a 401 ApiError."""
+    return str(verify_patient_claims(token, settings)["sub"])
+
+
+# Optional portal claims for the nurse's callback (OIDC standard names); kept only if plain.
+CONTACT_NAME_MAX = 80
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
+
+
+def patient_contact(claims: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The token's `name` and `phone_number` claims, each None when absent or not plausible."""
+    name = claims.get("name")
+    phone = claims.get("phone_number")
+    plain_name = name.strip() if isinstance(name, str) and name.strip().isprintable() else ""
+    return (
+        plain_name[:CONTACT_NAME_MAX] or None,
+        phone.strip() if isinstance(phone, str) and _PHONE.match(phone.strip()) else None,
+    )
+
+
+def verify_patient_claims(token: str, settings: Settings) -> dict[str, Any]:
+    """The verified claims (lifetime and subject checked), or raises a 401 ApiError."""
     claims = verified_claims(
         token,
         lambda alg: _keys_for(alg, settings),
@@ -86,13 +108,16 @@ def verify_patient_token(token: str, settings: Settings) -> str:
     )
     if claims["exp"] - claims["iat"] > settings.patient_token_max_lifetime_seconds:
         raise unauthorized("token lifetime over the allowed maximum")
-    return verified_subject(claims)
+    verified_subject(claims)
+    return claims
 
 
-def mint_patient_token(patient_id: str, settings: Settings, lifetime_seconds: int = 600) -> str:
-    """What a portal back end does; here with the first configured HS256 key (development)."""
+def mint_patient_token(patient_id: str, settings: Settings, lifetime_seconds: int = 600, **contact: str) -> str:
+    """What a portal back end does; here with the first configured HS256 key (development).
+    `contact`: optional `name` and `phone_number` claims."""
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
+        **contact,
         "sub": patient_id,
         "iss": settings.patient_token_issuer,
         "aud": settings.patient_token_audience,

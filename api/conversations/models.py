@@ -13,6 +13,9 @@ class Conversation(Base):
     id = sa.Column(sa.String(64), primary_key=True, default=new_id)
     patient_id = sa.Column(sa.String(128), nullable=False, index=True)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    # From the portal's token (optional claims `name`, `phone_number`): who to call back.
+    contact_name = sa.Column(sa.String(80))
+    contact_phone = sa.Column(sa.String(32))
 
 
 class Message(Base):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from api.conversations import service
 from api.conversations.schemas import ConversationCreated, Transcript
@@ -13,9 +13,11 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["patient"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ConversationCreated)
-def create_conversation(db: DbSession, patient_id: PatientId) -> ConversationCreated:
-    """Start a conversation owned by the token's patient."""
-    return ConversationCreated(conversation_id=service.start_conversation(db, patient_id))
+def create_conversation(request: Request, db: DbSession, patient_id: PatientId) -> ConversationCreated:
+    """Start a conversation owned by the token's patient (with the token's optional `name` and
+    `phone_number` claims: the callback contact staff see on a case)."""
+    name, phone = getattr(request.state, "patient_contact", (None, None))
+    return ConversationCreated(conversation_id=service.start_conversation(db, patient_id, name, phone))
 
 
 @router.get("/{conversation_id}/messages", response_model=Transcript)

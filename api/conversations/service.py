@@ -16,8 +16,12 @@ def check_length(settings: Settings, text: str) -> None:
         raise ApiError(422, f"text is longer than {settings.max_text_chars} characters", "text_too_long")
 
 
-def start_conversation(session: Session, patient_id: str) -> str:
-    return str(repository.create_conversation(session, patient_id).id)
+def start_conversation(
+    session: Session, patient_id: str, contact_name: str | None = None, contact_phone: str | None = None
+) -> str:
+    conversation = repository.create_conversation(session, patient_id)
+    conversation.contact_name, conversation.contact_phone = contact_name, contact_phone
+    return str(conversation.id)
 
 
 def conversation_for_sender(session: Session, sender: str, patient_id: str, actx: RequestContext) -> str | None:

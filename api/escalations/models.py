@@ -24,6 +24,29 @@ class Escalation(Base):
     resolved_at = sa.Column(sa.DateTime(timezone=True))
     resolved_by = sa.Column(sa.String(64))
     resolution_note = sa.Column(sa.Text)
+    # A case: later reports in the conversation attach here while it is open or acknowledged.
+    last_report_at = sa.Column(sa.DateTime(timezone=True))  # the latest attached report
+    report_count = sa.Column(sa.Integer, nullable=False, default=1)
+    tier_since = sa.Column(sa.DateTime(timezone=True))  # the SLA clock: due at tier_since + sla(tier)
+    assigned_to = sa.Column(sa.String(64), index=True)  # the nurse holding the case
+    assigned_at = sa.Column(sa.DateTime(timezone=True))
+    overdue_notified_at = sa.Column(sa.DateTime(timezone=True))  # the one escalation.overdue event
+
+    # Not a column: what open_escalation did with the latest report (created or updated the case).
+    announcement: str = "escalation.created"
+
+
+class EscalationReport(Base):
+    """Each warning-sign report in a case, the first one included: findings and time."""
+
+    __tablename__ = "escalation_reports"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    escalation_id = sa.Column(sa.String(64), sa.ForeignKey("escalations.id"), nullable=False, index=True)
+    message_id = sa.Column(sa.Integer, sa.ForeignKey("messages.id"), nullable=False)
+    tier = sa.Column(sa.String(16), nullable=False)
+    signs = sa.Column(sa.JSON, nullable=False, default=list)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class OutboxEvent(Base):
