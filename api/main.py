@@ -93,9 +93,13 @@ def create_app(settings: Settings, assistant: Responder | None = None, load_assi
         from api.escalations.outbox import start_worker  # webhook deliveries from the persisted outbox
 
         outbox = start_worker(ctx)
+        from api.escalations.overdue import start_worker as start_overdue  # one overdue event per case
+
+        overdue = start_overdue(ctx)
         listening = asyncio.create_task(ctx.events.listen()) if isinstance(ctx.events, RedisEventHub) else None
         yield
         outbox.cancel()
+        overdue.cancel()
         if listening:
             listening.cancel()
         ctx.events.close()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from api.conversations import repository
 from api.db import make_engine, make_session_factory, migrate, transaction
-from api.escalations.models import Escalation
+from api.escalations.models import Escalation, EscalationReport
 from api.escalations.outbox import claim_due
 from api.escalations.service import open_escalation
 from api.messaging.spool import EscalationSpool
@@ -80,7 +80,9 @@ def test_two_processes_replaying_one_spool_write_each_escalation_once(postgres_u
         worker.join(timeout=60)
     assert [worker.exitcode for worker in workers] == [0, 0]
     with transaction(sessions) as session:
-        assert session.execute(sa.select(sa.func.count()).select_from(Escalation)).scalar_one() == ROWS
+        # One conversation: every spooled report lands once, all in its one case.
+        assert session.execute(sa.select(sa.func.count()).select_from(EscalationReport)).scalar_one() == ROWS
+        assert session.execute(sa.select(sa.func.count()).select_from(Escalation)).scalar_one() == 1
     assert not spool.pending()
 
 

@@ -86,9 +86,9 @@ def test_sigterm_drains_then_exits_with_every_answered_message_stored(make_setti
     assert while_draining, "nothing was answered during the drain period"
     engine = sa.create_engine(settings.database_url)
     with engine.connect() as connection:
-        stored = connection.execute(sa.text("SELECT count(*) FROM escalations")).scalar_one()
+        stored = connection.execute(sa.text("SELECT count(*) FROM escalation_reports")).scalar_one()
     engine.dispose()
-    assert stored == len(answered) and all(answered)  # every acknowledged escalation committed
+    assert stored == len(answered) and all(answered)  # every acknowledged report committed (in one case)
 
 
 def _answers(url: str) -> bool:

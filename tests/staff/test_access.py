@@ -19,6 +19,8 @@ PROTECTED = [
     ("POST", ESC + "/acknowledge"),
     ("POST", ESC + "/resolve"),
     ("POST", ESC + "/messages"),
+    ("POST", ESC + "/assign"),
+    ("POST", ESC + "/release"),
     ("GET", "/api/v1/audit-events"),
     ("GET", "/api/v1/audit-events/export"),
     ("GET", "/api/v1/checkins/unanswered"),

@@ -13,12 +13,17 @@ BASE = "/api/v1/escalations"
 
 
 def _add(ctx, escalation_id: str, tier: str, minutes_ago: int) -> str:
-    """An escalation in an existing conversation, backdated: for ordering tests."""
+    """A case in a new conversation of the same patient, backdated: for ordering tests.
+    (Another report in the same conversation would attach to its open case.)"""
     with transaction(ctx.sessions) as session:
+        from api.conversations import repository
         from api.escalations.models import Escalation
 
         template = session.get(Escalation, escalation_id)
-        row = open_escalation(session, template.conversation_id, template.message_id, tier, ["test"], False)
+        patient_id = repository.get_conversation(session, template.conversation_id).patient_id
+        conversation = repository.create_conversation(session, patient_id)
+        message = repository.add_message(session, conversation.id, "patient", "report", "call_provider")
+        row = open_escalation(session, conversation.id, message.id, tier, ["test"], False)
         row.created_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes_ago)
         return row.id
 
