@@ -172,6 +172,7 @@ def test_another_nurses_acknowledge_moves_the_row_out_of_the_open_queue(page, se
     with transaction(server.ctx.sessions) as session:
         create_staff(session, "second.e2e@clinic.test", "Sam Second", "nurse", PASSWORD)
     log_in_with_the_keyboard(page, server)
+    page.get_by_role("link", name="Open", exact=True).click()  # the open tab: held cases leave it
     expect(page.locator("#live-state")).to_have_attribute("data-state", "live", timeout=10_000)
     escalation = patient_says(server, "fever of 38.9 since this morning", patient_id="demo-patient-0051")
     row = page.locator(f'tr[data-id="{escalation}"]')
@@ -210,3 +211,83 @@ def test_logging_out_ends_the_session_and_returns_to_the_login_page(page, server
     expect(page).to_have_url(f"{server.url}/staff/login")
     page.goto(f"{server.url}/staff/")
     expect(page).to_have_url(f"{server.url}/staff/login")
+
+
+CASE_PATIENT = "demo-patient-0063"
+FIRST_REPORT = "my biopsy site is red and swollen and I feel feverish"
+SECOND_REPORT = "now it is bleeding a lot and I can't breathe properly"
+
+
+def test_two_reports_make_one_case_a_nurse_holds_reads_and_resolves(page, server, monkeypatch):
+    """Issue 12: one case per conversation whose tier rises, the SBAR summary with the portal's
+    callback number, assign, overdue with a short target, resolve."""
+    token = mint_patient_token(CASE_PATIENT, server.settings, name="Pat Example", phone_number="+1 555 0142")
+    patient = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    conversation = patient.post("/api/v1/conversations").json()["conversation_id"]
+
+    def say(text: str) -> str:
+        response = patient.post(f"/api/v1/conversations/{conversation}/messages", json={"text": text})
+        assert response.status_code == 200, response.text
+        return response.json()["escalation_id"]
+
+    log_in_with_the_keyboard(page, server)
+    expect(page.locator("#live-state")).to_have_attribute("data-state", "live", timeout=10_000)
+    case = say(FIRST_REPORT)
+    row = page.locator(f'tr[data-id="{case}"]')
+    expect(row).to_be_visible(timeout=10_000)
+    expect(row.locator('[data-field="reports"]')).to_have_text("1")
+
+    assert say(SECOND_REPORT) == case  # the same case, not a second row
+    expect(row.locator('[data-field="reports"]')).to_have_text("2", timeout=10_000)
+    expect(row).to_have_count(1)
+    expect(row.locator(".badge")).to_have_text("Emergency")
+    expect(page.locator("#queue-rows tr").first).to_have_attribute("data-id", case)  # to the top
+    expect(page.locator("#announcer")).to_contain_text("raised to Emergency")
+
+    # A short target: the background pass marks it overdue live (one escalation.overdue event).
+    monkeypatch.setattr(server.ctx.settings, "sla_emergency_minutes", 0)
+    expect(row.locator('[data-field="overdue"]')).to_be_visible(timeout=20_000)
+    page.reload()
+    expect(row).to_have_class("is-overdue")
+    page.get_by_label("Overdue").select_option("yes")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator(f'tr[data-id="{case}"]')).to_be_visible()
+    assert_accessible(page)
+
+    page.goto(f"{server.url}/staff/escalations/{case}")
+    summary = page.locator("#summary")
+    expect(summary.locator("#contact-name")).to_have_text("Pat Example")
+    expect(summary.get_by_role("link", name="+1 555 0142")).to_have_attribute("href", "tel:+15550142")
+    expect(summary.locator("#sbar-assessment li")).to_have_count(2)
+    expect(summary.locator("#sbar-assessment li").nth(1)).to_contain_text(SECOND_REPORT)
+    expect(summary.locator("#sbar-situation")).to_contain_text(server.settings.clinic.emergency_number)
+    expect(page.locator("#due")).to_contain_text("Overdue")
+    assert_accessible(page)
+    expect(page.locator("#case-changed")).to_have_attribute("data-live", "on", timeout=10_000)
+    say("it is still bleeding")  # the open case page says so
+    expect(page.locator("#case-changed")).to_contain_text("A new report arrived", timeout=10_000)
+
+    page.get_by_role("button", name="Assign to me").click()
+    expect(page.locator("#held-by")).to_have_text("Nora Nurse")
+    expect(page.get_by_role("button", name="Release")).to_be_visible()
+    expect(page.locator("#status-text")).to_have_text("Acknowledged")
+    expect(page.locator("#report-count")).to_have_text("3")
+    assert_accessible(page)
+    page.get_by_label("What was done (required)").fill("Called Pat on +1 555 0142; ambulance on the way.")
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.locator("#status-text")).to_have_text("Resolved")
+
+    with server.ctx.sessions() as session:
+        overdue = session.execute(
+            sa.text("SELECT overdue_notified_at FROM escalations WHERE id = :id"), {"id": case}
+        ).scalar_one()
+        actions = (
+            session.execute(
+                sa.select(AuditEvent.action).where(AuditEvent.object_id == case, AuditEvent.action.like("escalation.%"))
+            )
+            .scalars()
+            .all()
+        )
+    assert overdue is not None
+    assert actions == ["escalation.assign", "escalation.resolve"]
+    patient.close()

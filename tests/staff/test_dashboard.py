@@ -96,5 +96,5 @@ def test_static_files_come_from_an_allow_list(client):
         assert client.get(f"/staff/static/{name}").status_code == 404
 
 
-def test_the_queue_page_falls_back_to_open_for_an_unknown_status(browser):
-    assert "Open escalations" in browser.get("/staff/", params={"status": "nope"}).text
+def test_the_queue_page_falls_back_to_open_and_held_cases_for_an_unknown_status(browser):
+    assert "Open and held cases" in browser.get("/staff/", params={"status": "nope"}).text

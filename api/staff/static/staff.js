@@ -102,6 +102,8 @@
     var state = document.getElementById("live-state");
     var stateText = document.getElementById("live-text");
     var tab = table.dataset.status;
+    var live = table.dataset.live !== "off";  // a filtered or later page is not re-sorted live
+    function inTab(status) { return tab === status || tab === "all" || (tab === "active" && status !== "resolved"); }
 
     function setLive(name, text) { state.dataset.state = name; stateText.textContent = text; }
 
@@ -118,6 +120,9 @@
         (data.tier === "callback" ? "asked to talk to a person" : "—");
       var when = row.querySelector('[data-field="when"]');
       when.dateTime = data.status === "resolved" ? (data.resolved_at || new Date().toISOString()) : data.created_at;
+      row.querySelector('[data-field="reports"]').textContent = String(data.report_count || 1);
+      row.querySelector('[data-field="held"]').textContent = data.held_by || "—";
+      if (data.overdue) markOverdue(row);
       row.querySelector('[data-field="state"]').textContent = data.status === "open" ? "Open"
         : (data.status === "acknowledged" ? "Acknowledged by " : "Resolved by ") + (data.by || "another nurse");
       row.querySelector('[data-field="link"]').href = "/staff/escalations/" + encodeURIComponent(data.escalation_id);
@@ -135,32 +140,50 @@
       rows.insertBefore(row, before || null);
     }
 
+    function markOverdue(row) {
+      row.classList.add("is-overdue");
+      var tag = row.querySelector('[data-field="overdue"]');
+      if (tag) tag.hidden = false;
+    }
+
     function onEvent(event) {
       var data = JSON.parse(event.data);
-      show(data);
+      show(data, event.type);
       // For live_alerts.js (tab title, sound): what changed, whatever the tab shows.
       document.dispatchEvent(new CustomEvent("aftercare:escalation", { detail: data }));
     }
 
-    function show(data) {
+    function show(data, type) {
+      var label = TIERS[data.tier] || data.tier;
       var existing = rows.querySelector('tr[data-id="' + CSS.escape(data.escalation_id) + '"]');
+      if (type === "escalation.overdue") {
+        if (existing) markOverdue(existing);
+        announcer.textContent = label + " escalation is overdue.";
+        return;
+      }
+      if (!live) { announcer.textContent = label + " escalation changed; reload to see it."; return; }
+      var wasOverdue = existing && existing.classList.contains("is-overdue");
+      var raised = existing && Number(existing.dataset.priority) > Number(data.priority);
       if (existing) { existing.remove(); total.textContent = Math.max(0, Number(total.textContent) - 1); }
-      if (data.status === tab) {
+      if (inTab(data.status)) {
         var row = buildRow(data);
         row.classList.add("is-new");
+        if (wasOverdue) markOverdue(row);
         insert(row);
         total.textContent = Number(total.textContent) + 1;
       }
       empty.hidden = rows.children.length > 0;
       refreshTimes();
-      var label = TIERS[data.tier] || data.tier;
-      announcer.textContent = data.status === "open" ? "New " + label + " escalation in the queue."
+      announcer.textContent = raised ? "A case was raised to " + label + "."
+        : type === "escalation.updated" ? "New report in a " + label + " case."
+        : data.status === "open" ? "New " + label + " escalation in the queue."
         : label + " escalation " + data.status + (data.by ? " by " + data.by : "") + ".";
     }
 
     // After a gap the stream could not replay (a new connection, or too long a gap), the queue
     // is read again: rows raised meanwhile appear, rows taken meanwhile go.
     function reloadQueue() {
+      if (!live) return Promise.resolve();  // a filtered or later page: the nurse reloads it
       return api("GET", "/api/v1/escalations?limit=200&status=" + encodeURIComponent(tab)).then(function (result) {
         if (!result.ok) { if (result.status === 401) toLogin(true); return; }
         var known = {};
@@ -168,7 +191,8 @@
         var items = result.data.items.map(function (item) {
           var by = item.status === "resolved" ? item.resolved_by : item.acknowledged_by;
           return { escalation_id: item.id, tier: item.tier, priority: item.priority, signs: item.signs,
-            created_at: item.created_at, resolved_at: item.resolved_at, status: item.status, by: by && by.name };
+            created_at: item.created_at, resolved_at: item.resolved_at, status: item.status, by: by && by.name,
+            report_count: item.report_count, held_by: item.assigned_to && item.assigned_to.name, overdue: item.overdue };
         });
         rows.replaceChildren();
         items.forEach(function (data) {
@@ -196,7 +220,8 @@
         connectedBefore = true;
         setLive("live", "on");
       });
-      ["escalation.created", "escalation.updated", "escalation.acknowledged", "escalation.resolved"].forEach(function (name) {
+      ["escalation.created", "escalation.updated", "escalation.acknowledged", "escalation.resolved",
+        "escalation.overdue"].forEach(function (name) {
         source.addEventListener(name, onEvent);
       });
       source.addEventListener("session-ended", function () { source.close(); toLogin(true); });
@@ -237,6 +262,34 @@
       if (result.status === 401) { toLogin(true); return; }
       error.textContent = errorText(result, "That did not work; please try again.");
     }
+
+    // A further report in this case (the patient wrote again): say so, with a link to re-read it.
+    if (window.EventSource && document.getElementById("resolved-section").hidden) {
+      var source = new EventSource("/api/v1/escalations/stream");
+      source.addEventListener("ready", function () { document.getElementById("case-changed").dataset.live = "on"; });
+      source.addEventListener("escalation.updated", function (event) {
+        var data = JSON.parse(event.data);
+        if (data.escalation_id !== id) return;
+        document.getElementById("case-changed-text").textContent =
+          "A new report arrived in this case (" + (TIERS[data.tier] || data.tier).toLowerCase() + ").";
+        document.getElementById("case-changed").hidden = false;
+      });
+      source.addEventListener("session-ended", function () { source.close(); });
+    }
+
+    // Holding changes what the page offers (assign, release, resolve): re-read it after a change.
+    ["assign", "release"].forEach(function (action) {
+      var button = document.getElementById(action);
+      if (!button) return;
+      button.addEventListener("click", function () {
+        error.textContent = "";
+        button.disabled = true;
+        api("POST", base + "/" + action).then(function (result) {
+          if (!result.ok) { button.disabled = false; fail(result); return; }
+          window.location.reload();
+        }, function () { button.disabled = false; error.textContent = "The server could not be reached."; });
+      });
+    });
 
     document.getElementById("acknowledge").addEventListener("click", function (event) {
       var button = event.currentTarget;
