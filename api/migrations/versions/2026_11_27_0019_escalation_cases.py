@@ -4,14 +4,14 @@ patient's callback contact on the conversation.
 Existing escalations keep their ids; each gets its own report row (its raising message), and a
 SLA clock started at its creation.
 
-Revision ID: 0018_cases
+Revision ID: 0019_cases
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_cases"
-down_revision = "0017_checkin_reminders"
+revision = "0019_cases"
+down_revision = "0018_staff_replies"
 
 TZ = sa.DateTime(timezone=True)
 
