@@ -1,6 +1,6 @@
 """Every table, imported in one place for Alembic and for tests."""
 
-from api.conversations.models import Conversation, Message
+from api.conversations.models import Conversation, Message, TriageState
 from api.core.audit_log import AuditEvent
 from api.db import Base
 from api.enrollments.models import CheckIn, Enrollment
@@ -18,4 +18,5 @@ __all__ = [
     "OutboxEvent",
     "StaffSession",
     "StaffUser",
+    "TriageState",
 ]

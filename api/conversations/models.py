@@ -31,3 +31,15 @@ class Message(Base):
     answered_by = sa.Column(sa.String(16))  # assistant | failsafe (assistant rows only)
     author_name = sa.Column(sa.String(128))  # staff rows: the nurse's display name when sent
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class TriageState(Base):
+    """What the conversation's triage has established so far (bot.triage.conversation's
+    ConversationState as JSON): findings, risk factors, the question left open. Unlike the
+    transcript it is rewritten each turn, in the same transaction as the turn's messages."""
+
+    __tablename__ = "conversation_triage_states"
+
+    conversation_id = sa.Column(sa.String(64), sa.ForeignKey("conversations.id"), primary_key=True)
+    state = sa.Column(sa.Text, nullable=False)
+    updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from api.conversations.models import Conversation, Message
+from api.conversations.models import Conversation, Message, TriageState
 
 
 def create_conversation(session: Session, patient_id: str, conversation_id: str | None = None) -> Conversation:
@@ -68,3 +68,24 @@ def list_staff_messages(session: Session, conversation_id: str, after_id: int, l
         .limit(limit)
     )
     return list(session.execute(query).scalars())
+
+
+def get_triage_state(session: Session, conversation_id: str) -> str | None:
+    """The conversation's triage state as stored (JSON text), or None before its first turn."""
+    row = session.get(TriageState, conversation_id)
+    return None if row is None else str(row.state)
+
+
+def save_triage_state(session: Session, conversation_id: str, state_json: str) -> None:
+    """Adds the new state to the caller's transaction (the turn's messages are in it too)."""
+    row = session.get(TriageState, conversation_id)
+    if row is None:
+        session.add(TriageState(conversation_id=conversation_id, state=state_json))
+    else:
+        row.state = state_json
+    session.flush()
+
+
+def patient_of(session: Session, conversation_id: str) -> str | None:
+    conversation = get_conversation(session, conversation_id)
+    return None if conversation is None else str(conversation.patient_id)
