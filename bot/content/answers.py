@@ -83,6 +83,10 @@ class Content:
             sources += tuple(s for s in self.safety_net_sources if s not in sources)
         return Answer(text=text, sources=sources)
 
+    def safety_net_line(self, clinic: ClinicSettings, now: dt.datetime | None = None) -> str:
+        """When to call: the sentence every self-care answer ends with."""
+        return self._fill(self.safety_net, clinic, now)
+
     def reply(self, name: str, clinic: ClinicSettings, now: dt.datetime | None = None, **extra: object) -> Answer:
         return Answer(
             text=self._fill(self.replies[name], clinic, now, **extra),
