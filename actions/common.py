@@ -27,14 +27,20 @@ class ClinicAction(Action, abc.ABC):
     def name(self) -> str: ...
 
 
-def send(dispatcher: CollectingDispatcher, answer: Answer, kind: str, **payload: Any) -> None:
-    """One message: the text plus a machine-readable payload the API reads.
+def send(
+    dispatcher: CollectingDispatcher,
+    answer: Answer,
+    kind: str,
+    buttons: list[dict[str, Any]] | None = None,
+    **payload: Any,
+) -> None:
+    """One message: the text (and any buttons) plus a machine-readable payload the API reads.
 
-    `kind` is answer | triage | handoff | out_of_scope; `tier` defaults to none.
+    `kind` is answer | triage | follow_up | handoff | out_of_scope; `tier` defaults to none.
     """
     payload.setdefault("tier", "none")
     custom = {"kind": kind, "sources": list(answer.sources), **payload}
-    dispatcher.utter_message(text=answer.text, json_message=custom)
+    dispatcher.utter_message(text=answer.text, buttons=buttons or [], json_message=custom)
 
 
 def latest_intent(tracker: Tracker) -> str | None:

@@ -19,12 +19,19 @@ from api.settings import Settings
 from bot.assistant.runtime import AssistantReply
 from bot.content import ClinicSettings, Content
 from bot.triage import Detection, Detector
+from bot.triage.conversation import Assessment
 
 
 class Responder(Protocol):
     """What the service needs of bot.assistant.runtime.Assistant (tests may bring a stand-in)."""
 
-    async def respond(self, conversation_id: str, text: str, detection: Detection | None = None) -> AssistantReply: ...
+    async def respond(
+        self,
+        conversation_id: str,
+        text: str,
+        detection: Detection | None = None,
+        assessment: Assessment | None = None,
+    ) -> AssistantReply: ...
 
 
 @dataclass

@@ -47,9 +47,31 @@ class Reply(BaseModel):
         return links or [SourceLink(**link) for link in source_links(values.get("sources", []))]
 
 
+DispositionName = Literal["emergency", "call_now", "call_within_24h", "self_care"]
+
+
+class TriageFinding(BaseModel):
+    """One finding of the conversation so far, as the triage understood it."""
+
+    sign: str
+    site: Literal["biopsy_site", "elsewhere", "systemic"] = "biopsy_site"
+    trend: Literal["worse", "same", "better"] | None = None
+    temperature_c: float | None = None
+    temperature_f: float | None = None
+    duration_minutes: float | None = None
+
+
 class Triage(BaseModel):
-    level: TriageLevel
+    level: TriageLevel = Field(..., description="emergency | call_provider | none (kept for existing clients).")
     signs: list[str]
+    disposition: DispositionName | None = Field(
+        default=None,
+        description="What the patient was told to do: emergency (call the emergency number), call_now (the care "
+        "team, now), call_within_24h, self_care (with when to call); null when nothing triage-related was said.",
+    )
+    findings: list[TriageFinding] = Field(
+        default=[], description="What the conversation has reported so far: sign, where, trend, reading, duration."
+    )
 
 
 class MessageResult(BaseModel):

@@ -2,9 +2,14 @@
 stores the message, the replies and any escalation. This package sits above the conversations
 and escalations domains because it writes to both (neither imports it).
 
-The detector runs first and always. The reply is the assistant's unless it failed (then a
-fixed safe reply chosen by the detector's tier) or unless it under-triaged what the detector
-saw (then the detector's reply replaces it: a warning sign never gets an ordinary answer).
+The detector runs first and always. Under the conversation's lock, the conversation's triage
+state is loaded and the message assessed in its context (what was said before, the patient's
+risk factors, the question left open); the assessment goes to the assistant with the message.
+The reply is the assistant's unless it failed (then a fixed safe reply chosen by the detector's
+tier) or unless it under-triaged what the detector or the conversation's assessment saw (then
+a fixed reply for that disposition replaces it: a warning sign never gets an ordinary answer).
+The assessment's clarifying question follows unless the reply asked it or was an emergency.
+The new state is saved in the same transaction as the messages.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ from api.conversations import repository
 from api.conversations.schemas import AnsweredBy, MessageResult, Reply, Triage
 from api.db import in_transaction, off_loop, transaction
 from api.escalations.service import event_payload, open_escalation
+from api.messaging.triage_state import load_state, save_state
 from bot.assistant.runtime import AssistantReply
 from bot.content import describe_signs
+from bot.content.triage_replies import question_reply, triage_reply, wrote_fahrenheit
 from bot.triage import Detection, Tier
+from bot.triage.conversation import Assessment, ConversationState, Disposition, ReportedFinding, assess
 from bot.triage.vocabulary import EscalationTier
 
 log = logging.getLogger("aftercare.messaging")
@@ -41,6 +49,21 @@ def _rasa_sender(session: Session, conversation_id: str) -> str:
     return f"{conversation_id}.{turns // RASA_WINDOW_TURNS}"
 
 
+# Least to most urgent; None: nothing triage-related was said.
+_DISPOSITION_ORDER: tuple[Disposition | None, ...] = (
+    None,
+    Disposition.SELF_CARE,
+    Disposition.CALL_WITHIN_24H,
+    Disposition.CALL_NOW,
+    Disposition.EMERGENCY,
+)
+_DISPOSITION_FOR_TIER = {Tier.EMERGENCY: Disposition.EMERGENCY, Tier.CALL_PROVIDER: Disposition.CALL_NOW}
+
+
+def _rank(disposition: Disposition | None) -> int:
+    return _DISPOSITION_ORDER.index(disposition)
+
+
 @dataclass
 class _Answer:
     replies: list[Reply]
@@ -49,6 +72,12 @@ class _Answer:
     topic: str | None
     answered_by: AnsweredBy
     handoff: bool = False
+    disposition: Disposition | None = None
+    asked: str | None = None  # the clarifying question the replies ask, if any
+
+    def __post_init__(self) -> None:
+        if self.disposition is None:
+            self.disposition = _DISPOSITION_FOR_TIER.get(self.tier)
 
 
 def _fixed_reply(ctx: AppContext, name: str, tier: Tier, signs: list[str]) -> Reply:
@@ -78,10 +107,15 @@ def safe_answer(ctx: AppContext, detection: Detection, answered_by: AnsweredBy) 
 
 def _from_assistant(ctx: AppContext, reply: AssistantReply) -> _Answer:
     replies = []
+    dispositions: list[Disposition | None] = []
+    asked = None
     for message in reply.messages:
         custom = message.get("custom") or {}
         if not message.get("text"):
             continue
+        if custom.get("disposition") in {d.value for d in Disposition}:
+            dispositions.append(Disposition(custom["disposition"]))
+        asked = asked or custom.get("question")
         tier = Tier(custom.get("tier", "none"))
         replies.append(
             Reply(
@@ -92,17 +126,24 @@ def _from_assistant(ctx: AppContext, reply: AssistantReply) -> _Answer:
                 phone=_phone_for(ctx, tier),
             )
         )
-    return _Answer(replies, reply.tier, reply.signs, reply.topic, "assistant", handoff="handoff" in reply.kinds)
+    answer = _Answer(replies, reply.tier, reply.signs, reply.topic, "assistant", handoff="handoff" in reply.kinds)
+    answer.disposition = max([answer.disposition, *dispositions], key=_rank)
+    answer.asked = asked
+    return answer
 
 
-async def _ask_assistant(ctx: AppContext, conversation_id: str, text: str, detection: Detection) -> _Answer:
+async def _ask_assistant(
+    ctx: AppContext, conversation_id: str, text: str, detection: Detection, assessment: Assessment | None
+) -> _Answer:
     if ctx.assistant is None:
         return safe_answer(ctx, detection, "failsafe")
     try:
         sender = await in_transaction(ctx.sessions, _rasa_sender, conversation_id)
-        # The detection goes along, so the assistant does not run the detector a second time.
+        # The detection goes along, so the assistant does not run the detector a second time;
+        # the assessment, so its actions reply by the conversation's disposition.
         reply = await asyncio.wait_for(
-            ctx.assistant.respond(sender, text, detection=detection), ctx.settings.agent_timeout_seconds
+            ctx.assistant.respond(sender, text, detection=detection, assessment=assessment),
+            ctx.settings.agent_timeout_seconds,
         )
     except Exception as error:  # timeout, model error, action error: the patient still gets a safe reply
         log.error(
@@ -121,17 +162,109 @@ async def _ask_assistant(ctx: AppContext, conversation_id: str, text: str, detec
     return answer
 
 
-def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) -> dict[str, Any] | None:
-    """Patient message, replies and escalation in ONE transaction, committed before replying."""
+def _assess(
+    state: ConversationState, detection: Detection, text: str
+) -> tuple[ConversationState | None, Assessment | None]:
+    """(new state, assessment), or (None, None) if the assessment failed: the turn is then
+    answered on the detection alone, as before, and the stored state stays as it was."""
+    try:
+        return assess(state, detection, text)
+    except Exception as error:  # a bug in the engine must not cost the patient the reply
+        log.error("conversation triage failed; detection only", extra={"error_type": type(error).__name__})
+        return None, None
+
+
+def _load_state(ctx: AppContext, conversation_id: str) -> ConversationState:
+    try:
+        with transaction(ctx.sessions) as session:
+            return load_state(session, conversation_id)
+    except Exception as error:  # the database is down: this message and its detection decide
+        log.error("triage state not loaded", extra={"error_type": type(error).__name__})
+        return ConversationState.empty()
+
+
+def _with_assessment(ctx: AppContext, answer: _Answer, assessment: Assessment | None, text: str) -> _Answer:
+    """The assessment's disposition where it out-ranks the reply, and its question if the
+    reply did not ask it; never a question with an emergency reply."""
+    if assessment is not None:
+        if assessment.tier is not Tier.NONE and _rank(assessment.disposition) > _rank(answer.disposition):
+            log.warning(
+                "conversation's triage out-ranked the assistant's",
+                extra={"disposition": str(assessment.disposition), "answered_by": answer.answered_by},
+            )
+            answered_by: AnsweredBy = "failsafe" if answer.answered_by == "failsafe" else "safety_net"
+            answer = _disposition_answer(ctx, assessment, sorted(set(answer.signs) | set(assessment.signs)), text)
+            answer.answered_by = answered_by
+        else:
+            answer.disposition = max(answer.disposition, assessment.disposition, key=_rank)
+            answer.signs = sorted(set(answer.signs) | set(assessment.signs))
+    if answer.tier is Tier.EMERGENCY or answer.disposition is Disposition.EMERGENCY:
+        answer.replies = [r for r in answer.replies if r.kind != "follow_up"] or answer.replies
+        answer.asked = None
+        return answer
+    question = assessment.question if assessment is not None else None
+    if question and answer.asked is None:
+        ask, buttons = question_reply(ctx.content, ctx.clinic, question)
+        answer.replies.append(
+            Reply(text=ask.text, kind="follow_up", sources=list(ask.sources), buttons=buttons, phone=None)
+        )
+        answer.asked = question
+    return answer
+
+
+def _disposition_answer(ctx: AppContext, assessment: Assessment, signs: list[str], text: str) -> _Answer:
+    disposition = assessment.disposition
+    assert disposition is not None
+    readings = [f.temperature_c for f in assessment.findings if f.temperature_c is not None]
+    reply = triage_reply(
+        ctx.content,
+        ctx.clinic,
+        disposition.value,
+        describe_signs(signs),
+        max(readings, default=None),
+        wrote_fahrenheit(text),
+    )
+    tier = disposition.tier
+    kind = "triage" if tier is not Tier.NONE else "answer"
+    replies = [Reply(text=reply.text, kind=kind, sources=list(reply.sources), phone=_phone_for(ctx, tier))]
+    return _Answer(replies, tier, signs, None, "safety_net", disposition=disposition)
+
+
+def _findings(assessment: Assessment | None, detection: Detection) -> list[dict[str, Any]]:
+    """`triage.findings`: the assessment's, or (when it failed) the detection's signs."""
+    if assessment is not None:
+        found = assessment.findings
+    else:
+        found = tuple(
+            ReportedFinding(sign=s, temperature_c=detection.temperature_c if s == "fever" else None)
+            for s in detection.signs
+        )
+    return [f.to_dict() for f in found]
+
+
+@dataclass
+class _Stored:
+    event: dict[str, Any] | None = None  # the case opened or updated, to announce
+    escalation_id: str | None = None  # the conversation's case this turn reported to
+
+
+def _persist(
+    ctx: AppContext, conversation_id: str, text: str, answer: _Answer, state: ConversationState | None
+) -> _Stored:
+    """Patient message, replies, triage state and escalation in ONE transaction, committed
+    before replying."""
     with transaction(ctx.sessions) as session:
         patient_message = repository.add_message(session, conversation_id, "patient", text, answer.tier.value)
         for reply in answer.replies:
             repository.add_message(
                 session, conversation_id, "assistant", reply.text, answer.tier.value, answer.answered_by
             )
+        if state is not None:
+            state.pending_question = answer.asked  # the question actually asked, not the one planned
+            save_state(session, conversation_id, state)
         tier = _escalation_tier(answer)
         if not tier:
-            return None
+            return _Stored()
         escalation = open_escalation(
             session,
             conversation_id,
@@ -140,7 +273,7 @@ def _persist(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) 
             answer.signs,
             notify_webhook=bool(ctx.settings.webhook_url),
         )
-        return event_payload(escalation)
+        return _Stored(event_payload(escalation), str(escalation.id))
 
 
 def _escalation_tier(answer: _Answer) -> str | None:
@@ -149,17 +282,19 @@ def _escalation_tier(answer: _Answer) -> str | None:
     return EscalationTier.CALLBACK.value if answer.handoff else None
 
 
-def _persist_or_spool(ctx: AppContext, conversation_id: str, text: str, answer: _Answer) -> dict[str, Any] | None:
+def _persist_or_spool(
+    ctx: AppContext, conversation_id: str, text: str, answer: _Answer, state: ConversationState | None
+) -> _Stored:
     """If the database fails, the escalation goes to the spool: the patient still gets the
     safe reply, and staff get the escalation when the database is back."""
     try:
         if ctx.spool.pending():
             ctx.spool.replay(ctx.sessions, notify_webhook=bool(ctx.settings.webhook_url))
-        return _persist(ctx, conversation_id, text, answer)
+        return _persist(ctx, conversation_id, text, answer, state)
     except Exception as error:  # database, driver (e.g. a value it cannot store), anything: spool (RES-3)
         log.error("database write failed", exc_info=error, extra={"error_type": type(error).__name__})
         _spool(ctx, conversation_id, text, _escalation_tier(answer), answer.signs)
-        return None
+        return _Stored()
 
 
 def _spool(ctx: AppContext, conversation_id: str, text: str, tier: str | None, signs: list[str]) -> None:
@@ -207,7 +342,7 @@ def _last_resort(ctx: AppContext, conversation_id: str, text: str) -> MessageRes
     return MessageResult(
         conversation_id=conversation_id,
         replies=replies,
-        triage=Triage(level=tier.value, signs=signs),
+        triage=Triage(level=tier.value, signs=signs, disposition=_DISPOSITION_FOR_TIER.get(tier)),
         topic=None,
         escalation_id=None,
         answered_by="failsafe",
@@ -229,23 +364,31 @@ def _while_held(ctx: AppContext, conversation_id: str, answer: _Answer) -> _Answ
     if nurse is None:
         return answer
     held = Reply(text=held_reply_text(ctx.clinic, nurse), kind="held", phone=ctx.clinic.phone_now())
-    return _Answer([held], answer.tier, answer.signs, answer.topic, answer.answered_by)
+    return _Answer([held], answer.tier, answer.signs, answer.topic, answer.answered_by, disposition=answer.disposition)
 
 
 async def _handle(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
     detection = ctx.detector.detect(text)
     async with ctx.locks.hold(conversation_id):  # this turn commits before the next one starts
-        answer = await _ask_assistant(ctx, conversation_id, text, detection)
+        state = await off_loop(_load_state, ctx, conversation_id)
+        new_state, assessment = _assess(state, detection, text)
+        answer = await _ask_assistant(ctx, conversation_id, text, detection, assessment)
+        answer = _with_assessment(ctx, answer, assessment, text)
         answer = await off_loop(_while_held, ctx, conversation_id, answer)
-        event = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer)
-    if event:
-        await off_loop(ctx.events.publish, event)  # through Redis when several processes run
-        log.info("escalation opened", extra={"tier": event["tier"], "answered_by": answer.answered_by})
+        stored = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer, new_state)
+    if stored.event:
+        await off_loop(ctx.events.publish, stored.event)  # through Redis when several processes run
+        log.info("escalation opened", extra={"tier": stored.event["tier"], "answered_by": answer.answered_by})
     return MessageResult(
         conversation_id=conversation_id,
         replies=answer.replies,
-        triage=Triage(level=answer.tier.value, signs=answer.signs),
+        triage=Triage(
+            level=answer.tier.value,
+            signs=answer.signs,
+            disposition=answer.disposition,
+            findings=_findings(assessment, detection),
+        ),
         topic=answer.topic,
-        escalation_id=event["escalation_id"] if event else None,
+        escalation_id=stored.escalation_id,
         answered_by=answer.answered_by,
     )

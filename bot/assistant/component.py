@@ -33,11 +33,29 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.content.clinic import get_clinic
 from bot.triage import Tier
+from bot.triage.conversation import ASSESSMENT_KEY, Disposition
 from bot.triage.detector import carried_or_detect
 from bot.triage.model import DETECTION_KEY, carried_in
 
 REPORT_INTENT = "report_warning_sign"
 SIGN_ENTITY = "warning_sign"
+# Intents that say the model could not place an elliptical answer ("yes", "worse", "2 hours"):
+# when the conversation's triage has a disposition, that answer goes to the triage action.
+UNPLACED_INTENTS = frozenset({"nlu_fallback", "out_of_scope", "inform_temperature", REPORT_INTENT})
+
+
+def _conversation_triage(message: Message) -> bool:
+    """The conversation (not this message alone) calls for triage: the API's assessment has a
+    call or emergency disposition, or a self-care one for an answer the model could not place."""
+    metadata = message.get(METADATA)
+    data = metadata.get(ASSESSMENT_KEY) if isinstance(metadata, dict) else None
+    disposition = data.get("disposition") if isinstance(data, dict) else None
+    if disposition is None:
+        return False
+    if disposition != Disposition.SELF_CARE.value:
+        return True
+    intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+    return intent in UNPLACED_INTENTS
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -62,7 +80,7 @@ class WarningSignRouter(GraphComponent, IntentClassifier):
             carried = carried_in(message.get(METADATA))
             detection = carried_or_detect(carried, message.get(TEXT) or "", threshold)
             message.set(DETECTION_KEY, detection.to_dict(), add_to_output=True)
-            if detection.tier is Tier.NONE:
+            if detection.tier is Tier.NONE and not _conversation_triage(message):
                 continue
             route = {INTENT_NAME_KEY: REPORT_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
             message.set(INTENT, route, add_to_output=True)

@@ -9,6 +9,7 @@ from typing import Any
 from bot.assistant.environment import prepare_runtime
 from bot.content import ClinicSettings
 from bot.triage import Detection, Tier
+from bot.triage.conversation import ASSESSMENT_KEY, Assessment
 from bot.triage.model import DETECTION_KEY
 
 DEFAULT_MODEL = Path("models/aftercare.tar.gz")
@@ -84,12 +85,24 @@ class Assistant:
         agent.load_model(str(model_path))
         return cls(agent)
 
-    async def respond(self, conversation_id: str, text: str, detection: Detection | None = None) -> AssistantReply:
+    async def respond(
+        self,
+        conversation_id: str,
+        text: str,
+        detection: Detection | None = None,
+        assessment: Assessment | None = None,
+    ) -> AssistantReply:
         """`detection`: the detector's result for `text` if the caller has it already; it travels
-        with the message, so the NLU component and the triage action do not detect again."""
+        with the message, so the NLU component and the triage action do not detect again.
+        `assessment`: the conversation's triage after `text` (the API keeps the conversation's
+        state); the triage action replies by its disposition and asks its question."""
         from rasa.core.channels.channel import UserMessage
 
         collector = _collector()
-        metadata = {DETECTION_KEY: detection.to_dict()} if detection is not None else None
-        await self.agent.handle_message(UserMessage(text, collector, conversation_id, metadata=metadata))
+        metadata: dict[str, Any] = {}
+        if detection is not None:
+            metadata[DETECTION_KEY] = detection.to_dict()
+        if assessment is not None:
+            metadata[ASSESSMENT_KEY] = assessment.to_dict()
+        await self.agent.handle_message(UserMessage(text, collector, conversation_id, metadata=metadata or None))
         return AssistantReply.from_messages(collector.messages)

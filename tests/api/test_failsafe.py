@@ -11,12 +11,12 @@ from tests.conftest import make_client
 
 
 class _Raising:
-    async def respond(self, conversation_id, text, detection=None):
+    async def respond(self, conversation_id, text, detection=None, assessment=None):
         raise RuntimeError("model crashed")
 
 
 class _Slow:
-    async def respond(self, conversation_id, text, detection=None):
+    async def respond(self, conversation_id, text, detection=None, assessment=None):
         await asyncio.sleep(10)
 
 
@@ -40,7 +40,10 @@ def _send(client, patient, text):
 def test_warning_sign_still_gets_call_provider_reply_and_escalation(broken_client, patient):
     body = _send(broken_client, patient, "my wife has a fever of 101.8")
     assert body["answered_by"] == "failsafe"
-    assert body["triage"] == {"level": "call_provider", "signs": ["fever"]}
+    triage = body["triage"]
+    assert (triage["level"], triage["signs"], triage["disposition"]) == ("call_provider", ["fever"], "call_now")
+    [finding] = triage["findings"]
+    assert (finding["sign"], finding["temperature_f"]) == ("fever", 101.8)
     assert broken_client.app.state.ctx.clinic.phone_now() in body["replies"][0]["text"]
     with broken_client.app.state.ctx.sessions() as session:
         [escalation] = session.execute(sa.select(Escalation)).scalars().all()
@@ -62,7 +65,7 @@ def test_other_message_gets_apology_with_clinic_number(broken_client, patient):
 class _UnderTriaging:
     """A model that answers a warning sign with an ordinary answer (what rule 1 forbids)."""
 
-    async def respond(self, conversation_id, text, detection=None):
+    async def respond(self, conversation_id, text, detection=None, assessment=None):
         from bot.assistant.runtime import AssistantReply
 
         custom = {"kind": "answer", "tier": "none", "topic": "soreness"}

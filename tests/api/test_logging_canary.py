@@ -41,7 +41,7 @@ def test_log_lines_are_json_with_request_id(settings, assistant, capfd):
 class _QuotingAssistant:
     """Fails the way careless code does: the patient's words in the exception message."""
 
-    async def respond(self, conversation_id, text, detection=None):
+    async def respond(self, conversation_id, text, detection=None, assessment=None):
         raise ValueError(f"could not understand {text!r}")
 
 

@@ -149,7 +149,7 @@ def test_a_database_failure_still_gets_the_safe_reply_and_loses_no_escalation(
 
 def test_a_model_failure_still_escalates(settings, fake_twilio):
     class Raising:
-        async def respond(self, conversation_id, text, detection=None):
+        async def respond(self, conversation_id, text, detection=None, assessment=None):
             raise RuntimeError("model down")
 
     with TestClient(create_app(settings, assistant=Raising(), load_assistant=False)) as client:

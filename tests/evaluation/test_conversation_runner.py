@@ -18,7 +18,9 @@ class ScriptedAssistant:
         self.script = script
         self.senders: dict[str, str] = {}
 
-    async def respond(self, sender: str, text: str, detection: Detection | None = None) -> AssistantReply:
+    async def respond(
+        self, sender: str, text: str, detection: Detection | None = None, assessment: object = None
+    ) -> AssistantReply:
         self.senders[text] = sender
         if text not in self.script:
             raise RuntimeError("the model failed")
