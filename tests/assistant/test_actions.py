@@ -126,3 +126,75 @@ def test_triage_uses_the_detection_that_came_with_the_message():
     ActionTriageWarningSign().run(dispatcher, Tracker("s", {}, latest, [], False, None, {}, "action_listen"), {})
     assert dispatcher.messages[0]["custom"]["tier"] == "emergency"
     assert dispatcher.messages[0]["custom"]["signs"] == ["chest_pain"]
+
+
+def _with_assessment(text: str, intent: str, **assessment):
+    """Runs the triage action on `text` with the conversation's assessment in the metadata, as
+    the API sends it."""
+    from bot.triage.conversation import ASSESSMENT_KEY, Assessment, Disposition, ReportedFinding
+
+    findings = tuple(ReportedFinding(**f) for f in assessment.pop("findings", ()))
+    disposition = Disposition(assessment.pop("disposition"))
+    data = Assessment(disposition, findings, **assessment).to_dict()
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], "metadata": {}}
+    latest["metadata"][ASSESSMENT_KEY] = data
+    dispatcher = CollectingDispatcher()
+    events = ActionTriageWarningSign().run(
+        dispatcher, Tracker("s", {}, latest, [], False, None, {}, "action_listen"), {}
+    )
+    return dispatcher.messages, events
+
+
+def test_the_conversations_disposition_decides_and_its_question_comes_with_buttons():
+    """'worse' alone is nothing to the detector; the conversation's assessment (pain said
+    before) makes it a call-now report, and the trend question's answers are buttons."""
+    messages, events = _with_assessment(
+        "it hurts", "report_warning_sign", disposition="call_now", question="trend", findings=[{"sign": "pain"}]
+    )
+    reply, question = messages
+    assert reply["custom"]["tier"] == "call_provider" and reply["custom"]["disposition"] == "call_now"
+    assert get_clinic().phone_now() in reply["text"]
+    assert question["custom"]["kind"] == "follow_up" and question["custom"]["question"] == "trend"
+    assert [b["title"] for b in question["buttons"]] == ["Worse", "About the same", "Better"]
+    assert SlotSet("pending_question", "trend") in events and SlotSet("triage_disposition", "call_now") in events
+
+
+def test_no_question_after_an_emergency_disposition_even_if_one_was_planned():
+    messages, events = _with_assessment(
+        "I can't breathe", "report_warning_sign", disposition="emergency", question="trend"
+    )
+    assert [m["custom"]["tier"] for m in messages] == ["emergency"]
+    assert SlotSet("pending_question", None) in events
+
+
+def test_call_within_24_hours_says_so_and_escalates():
+    messages, _ = _with_assessment(
+        "the bruise is a bit bigger",
+        "report_warning_sign",
+        disposition="call_within_24h",
+        findings=[{"sign": "bruise"}],
+    )
+    [reply] = messages
+    assert reply["custom"]["tier"] == "call_provider" and "within the next 24 hours" in reply["text"]
+
+
+def test_self_care_ends_with_when_to_call():
+    messages, events = _with_assessment("better than yesterday", "nlu_fallback", disposition="self_care")
+    [reply] = messages
+    assert reply["custom"]["tier"] == "none"
+    assert reply["text"].endswith("or if you are worried.") and get_clinic().phone_now() in reply["text"]
+    assert SlotSet("triage_disposition", "self_care") in events
+
+
+@pytest.mark.parametrize(
+    ("text", "understood"),
+    [
+        ("it's 38.6", "38.6 °C (101.5 °F) is above the clinic's 38.0 °C (100.4 °F) fever line."),
+        ("it's 101.5", "101.5 °F (38.6 °C) is above the clinic's 100.4 °F (38.0 °C) fever line."),
+    ],
+)
+def test_the_reading_is_said_back_in_the_patients_units(text, understood):
+    messages, _ = _with_assessment(
+        text, "inform_temperature", disposition="call_now", findings=[{"sign": "fever", "temperature_c": 38.6}]
+    )
+    assert messages[0]["text"].startswith(understood)

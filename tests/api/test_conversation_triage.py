@@ -1,0 +1,145 @@
+"""A message is triaged in its conversation, through the real API and the trained model: the
+state kept in our database between messages (and across a restart), the enrolled patient's risk
+flags, the disposition and findings in the response, the clarifying question, and a safe reply
+when the state or the assessment fails."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from api.conversations import repository
+from api.escalations.models import Escalation
+from tests.conftest import auth, make_client
+
+MESSAGES = "/api/v1/conversations/{}/messages"
+
+
+def _say(client, headers, cid, text):
+    response = client.post(MESSAGES.format(cid), json={"text": text}, headers=headers)
+    assert response.status_code == 200
+    return response.json()
+
+
+def _state(client, cid) -> dict:
+    with client.app.state.ctx.sessions() as session:
+        stored = repository.get_triage_state(session, cid)
+    assert stored is not None
+    return json.loads(stored)
+
+
+def _escalations(client, cid) -> list[Escalation]:
+    with client.app.state.ctx.sessions() as session:
+        return list(session.execute(sa.select(Escalation).where(Escalation.conversation_id == cid)).scalars())
+
+
+def test_disposition_and_findings_are_in_the_response(client, patient, conversation):
+    body = _say(client, patient, conversation, "my temperature is 38.6 and the site is bleeding")
+    triage = body["triage"]
+    assert triage["level"] == "call_provider" and triage["disposition"] == "call_now"
+    fever = next(f for f in triage["findings"] if f["sign"] == "fever")
+    assert (fever["temperature_c"], fever["temperature_f"]) == (38.6, 101.5)
+    assert {"fever", "bleeding"} <= {f["sign"] for f in triage["findings"]}
+    assert set(triage["findings"][0]) == {"sign", "site", "trend", "temperature_c", "temperature_f", "duration_minutes"}
+
+
+def test_an_ordinary_question_has_no_disposition(client, patient, conversation):
+    body = _say(client, patient, conversation, "when will my results be ready?")
+    assert body["triage"]["disposition"] is None and body["triage"]["findings"] == []
+
+
+def test_the_fever_number_given_later_is_understood_in_the_patients_units(client, patient, conversation):
+    first = _say(client, patient, conversation, "I feel really hot and shivery")
+    assert first["replies"][-1]["kind"] == "follow_up"  # what is your temperature?
+    assert _state(client, conversation)["pending_question"] == "temperature"
+
+    second = _say(client, patient, conversation, "it's 101.5")
+    assert second["triage"]["level"] == "call_provider" and second["triage"]["disposition"] == "call_now"
+    assert "101.5 °F (38.6 °C) is above the clinic's 100.4 °F (38.0 °C) fever line" in second["replies"][0]["text"]
+    assert not [r for r in second["replies"] if r["kind"] == "follow_up"]
+    assert _state(client, conversation)["pending_question"] is None
+
+
+def test_a_repeated_report_keeps_the_open_escalation(client, patient, conversation):
+    first = _say(client, patient, conversation, "the site is bleeding through the dressing")
+    again = _say(client, patient, conversation, "it is still bleeding")
+    assert first["escalation_id"] and again["escalation_id"] == first["escalation_id"]
+    assert len(_escalations(client, conversation)) == 1
+
+
+def test_a_more_urgent_report_opens_its_own_escalation(client, patient, conversation):
+    first = _say(client, patient, conversation, "the site is bleeding a little")
+    worse = _say(client, patient, conversation, "now I fainted and I can't breathe")
+    assert worse["triage"]["level"] == "emergency" and worse["escalation_id"] != first["escalation_id"]
+    assert {e.tier for e in _escalations(client, conversation)} == {"call_provider", "emergency"}
+
+
+def test_no_question_follows_an_emergency_reply(client, patient, conversation):
+    body = _say(client, patient, conversation, "I'm burning up and shivering and I passed out")
+    assert body["triage"]["disposition"] == "emergency"
+    assert [r["kind"] for r in body["replies"]] == ["triage"]
+    assert _state(client, conversation)["pending_question"] is None
+
+
+def test_the_state_survives_a_restart(make_settings, assistant):
+    settings = make_settings()
+    headers = auth(settings)
+    with make_client(settings, assistant) as client:
+        cid = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
+        _say(client, headers, cid, "I feel really hot and shivery")
+    with make_client(settings, assistant) as restarted:
+        state = _state(restarted, cid)
+        assert state["turn"] == 1 and state["pending_question"] == "temperature"
+        _say(restarted, headers, cid, "it's 38.6")
+        state = _state(restarted, cid)
+    assert state["turn"] == 2 and "fever" in state["findings"]
+
+
+@pytest.mark.parametrize("stored", ["{not json", json.dumps({"pending_question": "shoe size"}), json.dumps([1])])
+def test_an_unreadable_state_still_gets_a_safe_reply(client, patient, conversation, stored):
+    _say(client, patient, conversation, "hello")
+    with client.app.state.ctx.sessions() as session:
+        repository.save_triage_state(session, conversation, stored)
+        session.commit()
+    body = _say(client, patient, conversation, "the site is bleeding through the dressing")
+    assert body["triage"]["level"] == "call_provider" and body["escalation_id"]
+    assert client.app.state.ctx.clinic.phone_now() in body["replies"][0]["text"]
+    assert _state(client, conversation)["turn"] == 1  # started afresh, and stored again
+
+
+def test_a_failing_assessment_falls_back_to_the_detection(client, patient, conversation, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr("api.messaging.service.assess", broken)
+    body = _say(client, patient, conversation, "my temperature is 38.9")
+    assert body["triage"]["level"] == "call_provider" and body["escalation_id"]
+    assert [f["sign"] for f in body["triage"]["findings"]] == ["fever"]
+
+
+def test_enrolled_risk_flags_seed_the_conversations_risk_factors(make_settings, assistant):
+    from api.enrollments.auth import mint_service_token
+
+    key = "test-service-key-0123456789-abcdefghijklmnop"
+    settings = make_settings(service_token_hs256_keys=key)
+    service = {"Authorization": f"Bearer {mint_service_token('ehr-engine', settings)}"}
+    enrollment = {
+        "external_id": "ehr-0001",
+        "patient_id": "patient-1",
+        "procedure_at": "2026-11-30T14:00:00-06:00",
+        "timezone": "America/Chicago",
+        "channels": ["portal"],
+        "risk_flags": ["anticoagulant", "chemotherapy"],
+    }
+    headers = auth(settings, "patient-1")
+    with make_client(settings, assistant) as client:
+        assert client.post("/api/v1/enrollments", json=enrollment, headers=service).status_code == 201
+        cid = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
+        _say(client, headers, cid, "is it normal to be sore?")
+        assert sorted(_state(client, cid)["risk_factors"]) == ["blood_thinners", "chemotherapy"]
+        other = auth(settings, "patient-2")
+        cid2 = client.post("/api/v1/conversations", headers=other).json()["conversation_id"]
+        _say(client, other, cid2, "is it normal to be sore?")
+        assert _state(client, cid2)["risk_factors"] == []
