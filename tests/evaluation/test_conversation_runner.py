@@ -34,7 +34,9 @@ def _doc(*conversations):
 SCRIPT = {
     "i passed out": [
         {"text": "Call 911 now.", "custom": {"kind": "triage", "tier": "emergency", "signs": ["fainting"]}},
-        {"text": "Please tell me your temperature.", "custom": {"kind": "follow_up", "tier": "emergency"}},
+        # A misbehaving assistant's question (the API drops its own follow_up kind after an
+        # emergency reply; this one must still be seen by the runner).
+        {"text": "Please tell me your temperature.", "custom": {"kind": "clarify", "tier": "emergency"}},
     ],
     "ok calling": [{"text": "Good.", "custom": {"kind": "answer"}}],
     "can I shower": [{"text": "After 24 hours.", "custom": {"kind": "answer", "topic": "wound_care"}}],
