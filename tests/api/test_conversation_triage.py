@@ -103,7 +103,7 @@ def test_an_unreadable_state_still_gets_a_safe_reply(client, patient, conversati
     with client.app.state.ctx.sessions() as session:
         repository.save_triage_state(session, conversation, stored)
         session.commit()
-    body = _say(client, patient, conversation, "the site is bleeding through the dressing")
+    body = _say(client, patient, conversation, "the site is red and swollen")
     assert body["triage"]["level"] == "call_provider" and body["escalation_id"]
     assert client.app.state.ctx.clinic.phone_now() in body["replies"][0]["text"]
     assert _state(client, conversation)["turn"] == 1  # started afresh, and stored again
