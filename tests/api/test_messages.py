@@ -25,7 +25,7 @@ def test_create_conversation_returns_201_and_an_id(client, patient):
 def test_question_gets_a_cited_answer_and_no_escalation(client, patient, conversation):
     body = _send(client, patient, conversation, "how long will my hip be sore after the biopsy?")
     assert body["topic"] == "soreness"
-    assert body["triage"] == {"level": "none", "signs": []}
+    assert body["triage"] == {"level": "none", "signs": [], "disposition": None, "findings": []}
     assert body["escalation_id"] is None
     assert body["answered_by"] == "assistant"
     assert body["replies"][0]["sources"]
