@@ -2,7 +2,7 @@
 question (with its buttons), and the sentence saying which reading was understood.
 
 Keyed by the plain strings of bot.triage.conversation (disposition and question values), so
-content imports nothing from triage; the wording and the buttons live in answers.yml.
+content imports nothing from triage; the wording lives in answers.yml.
 """
 
 from __future__ import annotations
@@ -31,12 +31,19 @@ def disposition_reply(content: Content, clinic: ClinicSettings, disposition: str
     return answer
 
 
+# The answers offered as buttons: words the triage reads like typed answers (the question's
+# wording is in answers.yml; a question without an entry here is answered in free text).
+QUESTION_BUTTONS = {
+    "trend": ("Worse", "About the same", "Better"),
+    "size": ("Bigger or spreading", "About the same", "Smaller"),
+}
+
+
 def question_reply(content: Content, clinic: ClinicSettings, question: str) -> tuple[Answer, list[dict[str, Any]]]:
     """The clarifying question `question` (temperature, duration, trend, size) and its buttons:
     each button sends its own words, which the triage reads like a typed answer."""
-    name = f"ask_{question}"
-    buttons = [{"title": str(t), "payload": str(t)} for t in content.replies.get(f"{name}_buttons", ())]
-    return content.reply(name, clinic), buttons
+    buttons = [{"title": t, "payload": t} for t in QUESTION_BUTTONS.get(question, ())]
+    return content.reply(f"ask_{question}", clinic), buttons
 
 
 # A reading in Fahrenheit: a number from 93 to 110, or the unit written out.
