@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from api.care_team.service import held_reply_text, holding_nurse
 from api.context import AppContext
 from api.conversations import repository
-from api.conversations.schemas import AnsweredBy, MessageResult, Reply, Triage
+from api.conversations.schemas import AnsweredBy, DispositionName, MessageResult, Reply, Triage, TriageFinding
 from api.db import in_transaction, off_loop, transaction
 from api.escalations.service import event_payload, open_escalation
 from api.messaging.triage_state import load_state, save_state
@@ -230,7 +230,11 @@ def _disposition_answer(ctx: AppContext, assessment: Assessment, signs: list[str
     return _Answer(replies, tier, signs, None, "safety_net", disposition=disposition)
 
 
-def _findings(assessment: Assessment | None, detection: Detection) -> list[dict[str, Any]]:
+def _name(disposition: Disposition | None) -> DispositionName | None:
+    return None if disposition is None else disposition.value
+
+
+def _findings(assessment: Assessment | None, detection: Detection) -> list[TriageFinding]:
     """`triage.findings`: the assessment's, or (when it failed) the detection's signs."""
     if assessment is not None:
         found = assessment.findings
@@ -239,7 +243,7 @@ def _findings(assessment: Assessment | None, detection: Detection) -> list[dict[
             ReportedFinding(sign=s, temperature_c=detection.temperature_c if s == "fever" else None)
             for s in detection.signs
         )
-    return [f.to_dict() for f in found]
+    return [TriageFinding(**f.to_dict()) for f in found]
 
 
 @dataclass
@@ -342,7 +346,7 @@ def _last_resort(ctx: AppContext, conversation_id: str, text: str) -> MessageRes
     return MessageResult(
         conversation_id=conversation_id,
         replies=replies,
-        triage=Triage(level=tier.value, signs=signs, disposition=_DISPOSITION_FOR_TIER.get(tier)),
+        triage=Triage(level=tier.value, signs=signs, disposition=_name(_DISPOSITION_FOR_TIER.get(tier))),
         topic=None,
         escalation_id=None,
         answered_by="failsafe",
@@ -385,7 +389,7 @@ async def _handle(ctx: AppContext, conversation_id: str, text: str) -> MessageRe
         triage=Triage(
             level=answer.tier.value,
             signs=answer.signs,
-            disposition=answer.disposition,
+            disposition=_name(answer.disposition),
             findings=_findings(assessment, detection),
         ),
         topic=answer.topic,

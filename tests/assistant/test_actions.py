@@ -136,8 +136,8 @@ def _with_assessment(text: str, intent: str, **assessment):
     findings = tuple(ReportedFinding(**f) for f in assessment.pop("findings", ()))
     disposition = Disposition(assessment.pop("disposition"))
     data = Assessment(disposition, findings, **assessment).to_dict()
-    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], "metadata": {}}
-    latest["metadata"][ASSESSMENT_KEY] = data
+    metadata = {ASSESSMENT_KEY: data}
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], "metadata": metadata}
     dispatcher = CollectingDispatcher()
     events = ActionTriageWarningSign().run(
         dispatcher, Tracker("s", {}, latest, [], False, None, {}, "action_listen"), {}
