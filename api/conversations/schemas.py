@@ -59,6 +59,7 @@ class TriageFinding(BaseModel):
     temperature_c: float | None = None
     temperature_f: float | None = None
     duration_minutes: float | None = None
+    size: Literal["growing", "large", "stable", "small"] | None = None  # bruise, lump, swelling, redness
 
 
 class Triage(BaseModel):

@@ -163,12 +163,12 @@ async def _ask_assistant(
 
 
 def _assess(
-    state: ConversationState, detection: Detection, text: str
+    ctx: AppContext, state: ConversationState, detection: Detection, text: str
 ) -> tuple[ConversationState | None, Assessment | None]:
     """(new state, assessment), or (None, None) if the assessment failed: the turn is then
     answered on the detection alone, as before, and the stored state stays as it was."""
     try:
-        return assess(state, detection, text)
+        return assess(state, detection, text, fever_threshold_c=ctx.clinic.fever_threshold_c)
     except Exception as error:  # a bug in the engine must not cost the patient the reply
         log.error("conversation triage failed; detection only", extra={"error_type": type(error).__name__})
         return None, None
@@ -375,7 +375,7 @@ async def _handle(ctx: AppContext, conversation_id: str, text: str) -> MessageRe
     detection = ctx.detector.detect(text)
     async with ctx.locks.hold(conversation_id):  # this turn commits before the next one starts
         state = await off_loop(_load_state, ctx, conversation_id)
-        new_state, assessment = _assess(state, detection, text)
+        new_state, assessment = _assess(ctx, state, detection, text)
         answer = await _ask_assistant(ctx, conversation_id, text, detection, assessment)
         answer = _with_assessment(ctx, answer, assessment, text)
         answer = await off_loop(_while_held, ctx, conversation_id, answer)

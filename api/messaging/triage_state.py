@@ -20,7 +20,7 @@ log = logging.getLogger("aftercare.messaging")
 
 # Enrollment risk flag (api.enrollments.schemas.RiskFlag) -> the triage's risk factor name.
 RISK_FACTOR_FOR_FLAG = {
-    "anticoagulant": "blood_thinners",
+    "anticoagulant": "blood_thinner",
     "chemotherapy": "chemotherapy",
     "low_platelets": "low_platelets",
     "child": "child",

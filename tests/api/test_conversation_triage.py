@@ -42,7 +42,8 @@ def test_disposition_and_findings_are_in_the_response(client, patient, conversat
     fever = next(f for f in triage["findings"] if f["sign"] == "fever")
     assert (fever["temperature_c"], fever["temperature_f"]) == (38.6, 101.5)
     assert {"fever", "bleeding"} <= {f["sign"] for f in triage["findings"]}
-    assert set(triage["findings"][0]) == {"sign", "site", "trend", "temperature_c", "temperature_f", "duration_minutes"}
+    fields = {"sign", "site", "trend", "temperature_c", "temperature_f", "duration_minutes", "size"}
+    assert set(triage["findings"][0]) == fields
 
 
 def test_an_ordinary_question_has_no_disposition(client, patient, conversation):
@@ -138,7 +139,7 @@ def test_enrolled_risk_flags_seed_the_conversations_risk_factors(make_settings, 
         assert client.post("/api/v1/enrollments", json=enrollment, headers=service).status_code == 201
         cid = client.post("/api/v1/conversations", headers=headers).json()["conversation_id"]
         _say(client, headers, cid, "is it normal to be sore?")
-        assert sorted(_state(client, cid)["risk_factors"]) == ["blood_thinners", "chemotherapy"]
+        assert sorted(_state(client, cid)["risk_factors"]) == ["blood_thinner", "chemotherapy"]
         other = auth(settings, "patient-2")
         cid2 = client.post("/api/v1/conversations", headers=other).json()["conversation_id"]
         _say(client, other, cid2, "is it normal to be sore?")
