@@ -31,11 +31,11 @@ class ConversationGate:
 
 
 # Measured 2026-11-27 on conversations.yml (91 conversations, 195 turns, 225 checks) with the
-# model trained from main after the rules/content slice of issue 11 (training is repeatable:
-# two trainings on this data gave the same figures): 167 checks passed, 22 under-triaged turns.
-# No question may follow an emergency reply (safety rule 1), so that floor is 0 already.
-# The checks and under-triage floors are to reach 225 / 0 with the triage engine of issue 11.
-REGRESSION_FLOOR = ConversationGate(min_checks_passed=167, max_under_triaged=22, max_questions_after_emergency=0)
+# conversation triage engine of issue 11 wired into the API (state per conversation, the
+# assessment's disposition and question): 195 checks passed, 1 under-triaged turn (was 167 and
+# 22 when each message was judged alone). No question may follow an emergency reply (safety
+# rule 1), so that floor is 0. The floors are to reach 225 / 0.
+REGRESSION_FLOOR = ConversationGate(min_checks_passed=195, max_under_triaged=1, max_questions_after_emergency=0)
 
 
 @dataclass(frozen=True)
