@@ -167,6 +167,8 @@ def _assess(
 ) -> tuple[ConversationState | None, Assessment | None]:
     """(new state, assessment), or (None, None) if the assessment failed: the turn is then
     answered on the detection alone, as before, and the stored state stays as it was."""
+    if text.startswith("/"):  # a button's Rasa intent shortcut ("/ask_soreness"), not the patient's words
+        return None, None
     try:
         return assess(state, detection, text, fever_threshold_c=ctx.clinic.fever_threshold_c)
     except Exception as error:  # a bug in the engine must not cost the patient the reply

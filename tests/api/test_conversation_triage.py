@@ -144,3 +144,10 @@ def test_enrolled_risk_flags_seed_the_conversations_risk_factors(make_settings, 
         cid2 = client.post("/api/v1/conversations", headers=other).json()["conversation_id"]
         _say(client, other, cid2, "is it normal to be sore?")
         assert _state(client, cid2)["risk_factors"] == []
+
+
+def test_a_buttons_intent_shortcut_is_not_read_as_a_report(client, patient, conversation):
+    """'/ask_soreness' (a button's payload) asks the soreness question; it is not pain to ask about."""
+    body = _say(client, patient, conversation, "/ask_soreness")
+    assert body["topic"] == "soreness" and body["triage"]["disposition"] is None
+    assert [r["kind"] for r in body["replies"]] == ["answer"]
