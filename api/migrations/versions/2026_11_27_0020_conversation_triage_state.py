@@ -1,14 +1,14 @@
 """The triage state of each conversation: findings, risk factors and the question left open
 (issue 11). One row per conversation, rewritten each turn in the turn's own transaction.
 
-Revision ID: 0019_triage_state
+Revision ID: 0020_triage_state
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_triage_state"
-down_revision = "0018_staff_replies"
+revision = "0020_triage_state"
+down_revision = "0019_cases"
 
 
 def upgrade() -> None:
