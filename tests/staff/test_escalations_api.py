@@ -20,8 +20,9 @@ def _add(ctx, escalation_id: str, tier: str, minutes_ago: int) -> str:
         from api.escalations.models import Escalation
 
         template = session.get(Escalation, escalation_id)
-        patient_id = repository.get_conversation(session, template.conversation_id).patient_id
-        conversation = repository.create_conversation(session, patient_id)
+        original = repository.get_conversation(session, template.conversation_id)
+        assert original is not None
+        conversation = repository.create_conversation(session, original.patient_id)
         message = repository.add_message(session, conversation.id, "patient", "report", "call_provider")
         row = open_escalation(session, conversation.id, message.id, tier, ["test"], False)
         row.created_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes_ago)
