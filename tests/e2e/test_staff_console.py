@@ -135,6 +135,8 @@ def test_a_nurse_sees_a_new_escalation_live_and_resolves_it(page, server, tmp_pa
     expect(page.locator("#queue-rows tr").first).to_have_attribute("data-id", escalation)  # above the callback
     expect(page.locator("#announcer")).to_contain_text("New")
     expect(page.locator("#queue-total")).to_have_text("2")
+    tier = row.get_attribute("data-tier")
+    expect(page.locator(f'[data-count="{tier}"]')).to_contain_text(": 1")  # the counts follow live rows
     assert WARNING not in page.content()  # the queue shows no message text
     assert_accessible(page)
     page.screenshot(path=str(shots / "staff-queue.png"), full_page=True)
@@ -148,6 +150,8 @@ def test_a_nurse_sees_a_new_escalation_live_and_resolves_it(page, server, tmp_pa
 
     page.get_by_role("button", name="Acknowledge").click()
     expect(page.locator("#status-text")).to_have_text("Acknowledged")
+    expect(page.locator("#held-by")).to_have_text("Nora Nurse")  # acknowledging holds the case
+    expect(page.get_by_role("button", name="Assign to me")).to_have_count(0)
     expect(page.get_by_label("What was done (required)")).to_be_focused()
     page.keyboard.type("Called the patient; coming to the day unit within the hour.")
     page.screenshot(path=str(shots / "staff-conversation.png"), full_page=True)

@@ -111,6 +111,7 @@
       var row = document.getElementById("row-template").content.firstElementChild.cloneNode(true);
       row.dataset.id = data.escalation_id;
       row.dataset.priority = String(data.priority);
+      row.dataset.tier = data.tier;
       row.dataset.created = data.created_at;
       var badge = row.querySelector('[data-field="tier"]');
       badge.className = "badge badge-" + data.tier;
@@ -140,6 +141,19 @@
       rows.insertBefore(row, before || null);
     }
 
+    // The per-tier counts above the table follow the rows the stream adds and removes.
+    function setCount(tier, n) {
+      var badge = document.querySelector('[data-count="' + CSS.escape(tier) + '"]');
+      if (!badge) return;
+      badge.dataset.n = String(Math.max(0, n));
+      badge.textContent = (TIERS[tier] || tier) + ": " + badge.dataset.n;
+    }
+
+    function countTier(tier, change) {
+      var badge = document.querySelector('[data-count="' + CSS.escape(tier) + '"]');
+      if (badge) setCount(tier, Number(badge.dataset.n || 0) + change);
+    }
+
     function markOverdue(row) {
       row.classList.add("is-overdue");
       var tag = row.querySelector('[data-field="overdue"]');
@@ -164,13 +178,18 @@
       if (!live) { announcer.textContent = label + " escalation changed; reload to see it."; return; }
       var wasOverdue = existing && existing.classList.contains("is-overdue");
       var raised = existing && Number(existing.dataset.priority) > Number(data.priority);
-      if (existing) { existing.remove(); total.textContent = Math.max(0, Number(total.textContent) - 1); }
+      if (existing) {
+        existing.remove();
+        total.textContent = Math.max(0, Number(total.textContent) - 1);
+        countTier(existing.dataset.tier, -1);
+      }
       if (inTab(data.status)) {
         var row = buildRow(data);
         row.classList.add("is-new");
         if (wasOverdue) markOverdue(row);
         insert(row);
         total.textContent = Number(total.textContent) + 1;
+        countTier(data.tier, 1);
       }
       empty.hidden = rows.children.length > 0;
       refreshTimes();
@@ -201,6 +220,7 @@
           rows.appendChild(row);
         });
         total.textContent = result.data.total;
+        Object.keys(result.data.counts || {}).forEach(function (tier) { setCount(tier, result.data.counts[tier]); });
         empty.hidden = rows.children.length > 0;
         refreshTimes();
         var fresh = items.filter(function (data) { return !known[data.escalation_id]; });
@@ -300,6 +320,15 @@
         if (!result.ok) { fail(result); return; }
         statusText.textContent = "Acknowledged";
         document.getElementById("ack-by").textContent = result.data.acknowledged_by.name;
+        if (result.data.assigned_to) {  // acknowledging an unheld case holds it
+          document.getElementById("held-by").textContent = result.data.assigned_to.name;
+          var assign = document.getElementById("assign");
+          if (assign) {
+            var held = document.createElement("p");
+            held.textContent = "You hold this case.";
+            assign.replaceWith(held);
+          }
+        }
         ackSection.hidden = true;
         form.hidden = false;
         status.textContent = "Acknowledged. Call the patient, then record what was done.";
