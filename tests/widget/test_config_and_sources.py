@@ -81,8 +81,9 @@ def test_the_message_api_returns_the_source_links(client, hs256):
     conversation = client.post("/api/v1/conversations", headers=bearer).json()["conversation_id"]
     body = client.post(
         f"/api/v1/conversations/{conversation}/messages", headers=bearer, json={"text": "my hip is bleeding"}
-    ).json()  # the fail-safe call-provider reply
-    [reply] = body["replies"]
-    assert reply["sources"]
-    assert [link["id"] for link in reply["source_links"]] == reply["sources"]
-    assert all(link["name"] for link in reply["source_links"])
+    ).json()  # the fail-safe call-provider reply, then the question how long it has bled
+    triage, *follow_ups = body["replies"]
+    assert triage["kind"] == "triage" and triage["sources"]
+    for reply in [triage, *follow_ups]:
+        assert [link["id"] for link in reply["source_links"]] == reply["sources"]
+        assert all(link["name"] for link in reply["source_links"])
