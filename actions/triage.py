@@ -64,6 +64,11 @@ class ActionTriageWarningSign(ClinicAction):
             # biopsy; not escalated, and the patient is told who to ask instead.
             send(dispatcher, content.reply("other_complaint", clinic), kind="out_of_scope")
             return []
+        if detection.tier is Tier.NONE and assessment is not None and assessment.risk_factor_only:
+            # "she's on chemo", "I take apixaban": the model may read it as a report, but nothing
+            # is wrong yet. The API keeps the risk factor for what follows; no escalation now.
+            send(dispatcher, content.reply("risk_factor_noted", clinic), kind="answer")
+            return [SlotSet("pending_question", None)]
 
         tier = Tier.CALL_PROVIDER if detection.tier is Tier.NONE else detection.tier
         disposition = Disposition.EMERGENCY if tier is Tier.EMERGENCY else Disposition.CALL_NOW

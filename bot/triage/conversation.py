@@ -112,6 +112,9 @@ class Assessment:
     question: str | None = None  # one of QUESTIONS to ask now, or None
     risk_factors: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()  # protocol source ids behind the disposition
+    # The message told a risk factor (chemotherapy, a blood thinner, ...) and nothing else: no
+    # sign, no answer, no word of feeling unwell. Noted for what follows; it opens no escalation.
+    risk_factor_only: bool = False
 
     @property
     def tier(self) -> Tier:
@@ -128,6 +131,7 @@ class Assessment:
             "question": self.question,
             "risk_factors": list(self.risk_factors),
             "sources": list(self.sources),
+            "risk_factor_only": self.risk_factor_only,
         }
 
     @classmethod
@@ -143,6 +147,7 @@ class Assessment:
             question=question,
             risk_factors=tuple(str(r) for r in data.get("risk_factors", [])),
             sources=tuple(str(s) for s in data.get("sources", [])),
+            risk_factor_only=bool(data.get("risk_factor_only", False)),
         )
 
 
@@ -200,7 +205,8 @@ def assess(
     )
     reported = tuple(_reported(sign, findings[sign]) for sign, _ in counted)
     sources = tuple(dict.fromkeys(s for _, row in deciding for s in row.source))
-    return new_state, Assessment(disposition, reported, question, tuple(risks), sources)
+    risk_factor_only = bool(reading.risks) and not (touched or detection.findings or reading.unwell or emergency)
+    return new_state, Assessment(disposition, reported, question, tuple(risks), sources, risk_factor_only)
 
 
 def _describes_condition(reading: MessageReading, touched: set[str]) -> bool:

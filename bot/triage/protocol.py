@@ -38,7 +38,7 @@ ANSWER_LISTS = (
     "stopped", "pressure", "soaking", "through", "minor_amounts", "dressing_off", "no_thermometer", "acknowledgements",
     "compliance", "reassurance",
 )  # fmt: skip
-FINDING_LISTS = ("pain", "bruise", "elsewhere", "stated_fever", "fever_hedges", "feels_hot", "chills")
+FINDING_LISTS = ("pain", "bruise", "elsewhere", "stated_fever", "fever_hedges", "feels_hot", "chills", "unwell")
 
 
 class ProtocolError(ValueError):

@@ -52,6 +52,7 @@ class MessageReading:
     pain: bool = False  # a pain word about the biopsy area, reported
     bruise: bool = False  # a bruise or lump word, reported
     chills: bool = False
+    unwell: bool = False  # any word of feeling ill or of a symptom: a risk factor said with it is not alone
     stated_fever: bool = False  # "I have a fever", not hedged
     feels_hot: bool = False
 
@@ -166,6 +167,7 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
         reading.pain = _body_word(protocol, norm, "pain")
         reading.bruise = _body_word(protocol, norm, "bruise")
     reading.chills = bool(_asserted(protocol.findings["chills"], norm))
+    reading.unwell = protocol.findings["unwell"].search(norm)
     found = protocol.findings
     reading.stated_fever = bool(_asserted(found["stated_fever"], norm)) and not found["fever_hedges"].search(norm)
     reading.feels_hot = not reading.question and bool(_asserted(found["feels_hot"], norm))

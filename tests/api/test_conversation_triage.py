@@ -78,6 +78,20 @@ def test_a_more_urgent_report_raises_the_conversations_case(client, patient, con
     assert case.tier == "emergency"
 
 
+@pytest.mark.parametrize("risk", ["my partner's just started chemotherapy", "fyi he takes rivaroxaban daily"])
+def test_a_risk_factor_alone_opens_nothing_but_raises_what_follows(client, patient, conversation, risk):
+    noted = _say(client, patient, conversation, risk)
+    assert (noted["triage"]["level"], noted["escalation_id"]) == ("none", None)
+    assert not _escalations(client, conversation)
+    later = _say(client, patient, conversation, "now there's swelling round the biopsy and a temp of 38.3")
+    assert later["triage"]["level"] in {"call_provider", "emergency"} and later["escalation_id"]
+
+
+def test_a_risk_factor_with_feeling_unwell_still_reaches_the_care_team(client, patient, conversation):
+    body = _say(client, patient, conversation, "she's neutropenic and just seems really poorly today")
+    assert body["triage"]["level"] != "none" and body["escalation_id"]
+
+
 def test_no_question_follows_an_emergency_reply(client, patient, conversation):
     body = _say(client, patient, conversation, "I'm burning up and shivering and I passed out")
     assert body["triage"]["disposition"] == "emergency"

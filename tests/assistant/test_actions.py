@@ -134,7 +134,8 @@ def _with_assessment(text: str, intent: str, **assessment):
     from bot.triage.conversation import ASSESSMENT_KEY, Assessment, Disposition, ReportedFinding
 
     findings = tuple(ReportedFinding(**f) for f in assessment.pop("findings", ()))
-    disposition = Disposition(assessment.pop("disposition"))
+    disposition = assessment.pop("disposition")
+    disposition = None if disposition is None else Disposition(disposition)
     data = Assessment(disposition, findings, **assessment).to_dict()
     metadata = {ASSESSMENT_KEY: data}
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [], "metadata": metadata}
@@ -198,3 +199,19 @@ def test_the_reading_is_said_back_in_the_patients_units(text, understood):
         text, "inform_temperature", disposition="call_now", findings=[{"sign": "fever", "temperature_c": 38.6}]
     )
     assert messages[0]["text"].startswith(understood)
+
+
+@pytest.mark.parametrize(("alone", "tier"), [(True, "none"), (False, "call_provider")])
+def test_a_risk_factor_alone_the_model_took_for_a_report_is_noted_not_escalated(alone, tier):
+    """Said alone ("my wife is having chemo") the risk factor is noted with when to call; said
+    with more the model saw as a report, the bias to escalate stands."""
+    messages, _ = _with_assessment(
+        "my wife is having chemo at the moment",
+        "report_warning_sign",
+        disposition=None,
+        risk_factors=("chemotherapy",),
+        risk_factor_only=alone,
+    )
+    assert messages[0]["custom"]["tier"] == tier
+    if alone:
+        assert messages[0]["custom"]["kind"] == "answer" and "straight away" in messages[0]["text"]

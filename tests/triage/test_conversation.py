@@ -168,3 +168,20 @@ def test_numbers_with_another_unit_are_not_readings(answer):
 def test_a_grown_bruise_stays_grown_without_a_correction():
     state, _ = _play(["theres a dark bruise by the dressing", "yep its spread since lunch", "its only small really"])
     assert state.findings["bruise"]["size"] == "growing"
+
+
+@pytest.mark.parametrize(
+    ("text", "alone"),
+    [
+        ("grandad is on edoxaban for his heart", True),
+        ("her counts were low at the last check", True),
+        ("on chemo and feeling rubbish today", False),  # a word of feeling ill: not alone
+        ("he takes warfarin and the dressing is soaked", False),  # a sign: the sign decides
+        ("low platelets, and a temp of 38.2", False),
+    ],
+)
+def test_a_risk_factor_alone_is_told_apart_from_one_said_with_a_complaint(text, alone):
+    _, assessment = _assess(ConversationState.empty(), text)
+    assert assessment.risk_factors and assessment.risk_factor_only is alone
+    if alone:
+        assert assessment.disposition is None
