@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +23,7 @@ from api.conversations import repository as conversations
 from api.conversations.models import Message
 from api.core.time import as_utc
 from api.db import transaction
+from api.enrollments.delivery import SmsSender, delivery_channels, post_to_patient
 from api.enrollments.models import CheckIn, Enrollment
 from api.enrollments.questions import ANSWER_BUTTONS, portal_message, sms_message
 from api.enrollments.schedule import may_contact
@@ -32,11 +33,6 @@ from bot.triage import Detection, Detector
 
 log = logging.getLogger("aftercare.checkins")
 MAX_ATTEMPTS = 5
-
-
-class SmsSender(Protocol):
-    def send(self, to: str, body: str) -> str:
-        """Sends one SMS; returns the provider's message id; raises on failure."""
 
 
 @dataclass
@@ -127,29 +123,20 @@ def _deliver(
             return False
         conversation = conversations.create_conversation(session, enrollment.patient_id)
         checkin.conversation_id = conversation.id
-        if "portal" in channels:  # the first assistant message of the patient's conversation
-            conversations.add_message(
-                session, conversation.id, "assistant", portal_message(clinic, checkin.day_offset, now)
-            )
-        if "sms" in channels:
-            if sms is None:
-                raise RuntimeError("SMS is not configured (AFTERCARE_TWILIO_*)")
-            body = sms_message(clinic, checkin.day_offset, settings.portal_url, now)
-            if "portal" not in channels:
-                conversations.add_message(session, conversation.id, "assistant", body)
-            checkin.sms_sid = sms.send(enrollment.phone_number, body)[:64]
+        sid = post_to_patient(  # the first assistant message of the patient's conversation
+            session,
+            enrollment=enrollment,
+            conversation_id=conversation.id,
+            channels=channels,
+            portal_text=portal_message(clinic, checkin.day_offset, now),
+            sms_body=sms_message(clinic, checkin.day_offset, settings.portal_url, now),
+            sms=sms,
+        )
+        if sid is not None:
+            checkin.sms_sid = sid[:64]
         checkin.status, checkin.sent_at, checkin.sent_channels, checkin.lease_until = "sent", now, channels, None
     log.info("check-in sent", extra={"event": "checkin_sent"})
     return True
-
-
-def delivery_channels(enrollment: Enrollment) -> list[str]:
-    channels = []
-    if "portal" in enrollment.channels:
-        channels.append("portal")
-    if "sms" in enrollment.channels and enrollment.phone_number and enrollment.sms_opted_out_at is None:
-        channels.append("sms")
-    return channels
 
 
 def _record_failure(sessions: sessionmaker, settings: Settings, checkin_id: str, now: dt.datetime, error: str) -> None:

@@ -19,10 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from api.conversations import repository as conversations
 from api.core.time import as_utc
 from api.db import transaction
-from api.enrollments.checkins import MAX_ATTEMPTS, SmsSender, delivery_channels, patient_wrote
+from api.enrollments.checkins import MAX_ATTEMPTS, patient_wrote
+from api.enrollments.delivery import SmsSender, delivery_channels, post_to_patient
 from api.enrollments.models import CheckIn, Enrollment
 from api.enrollments.questions import reminder_portal_message, reminder_sms_message
 from api.enrollments.schedule import may_contact
@@ -105,17 +105,15 @@ def _deliver(
         if checkin.reminder_sent_at is not None or checkin.status != "sent":
             return 0
         channels = _channels(enrollment, checkin.sent_channels)
-        if "portal" in channels and checkin.conversation_id:
-            conversations.add_message(
-                session, checkin.conversation_id, "assistant", reminder_portal_message(clinic, checkin.day_offset, now)
-            )
-        if "sms" in channels:
-            if sms is None:
-                raise RuntimeError("SMS is not configured (AFTERCARE_TWILIO_*)")
-            body = reminder_sms_message(clinic, checkin.day_offset, settings.portal_url, now)
-            if "portal" not in channels and checkin.conversation_id:  # SMS only: the transcript shows it
-                conversations.add_message(session, checkin.conversation_id, "assistant", body)
-            sms.send(enrollment.phone_number, body)
+        post_to_patient(
+            session,
+            enrollment=enrollment,
+            conversation_id=checkin.conversation_id,
+            channels=channels,
+            portal_text=reminder_portal_message(clinic, checkin.day_offset, now),
+            sms_body=reminder_sms_message(clinic, checkin.day_offset, settings.portal_url, now),
+            sms=sms,
+        )
         checkin.reminder_sent_at, checkin.reminder_lease_until = now, None
     log.info("check-in reminder sent", extra={"event": "checkin_reminder_sent"})
     return 1
