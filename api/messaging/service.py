@@ -49,19 +49,7 @@ def _rasa_sender(session: Session, conversation_id: str) -> str:
     return f"{conversation_id}.{turns // RASA_WINDOW_TURNS}"
 
 
-# Least to most urgent; None: nothing triage-related was said.
-_DISPOSITION_ORDER: tuple[Disposition | None, ...] = (
-    None,
-    Disposition.SELF_CARE,
-    Disposition.CALL_WITHIN_24H,
-    Disposition.CALL_NOW,
-    Disposition.EMERGENCY,
-)
 _DISPOSITION_FOR_TIER = {Tier.EMERGENCY: Disposition.EMERGENCY, Tier.CALL_PROVIDER: Disposition.CALL_NOW}
-
-
-def _rank(disposition: Disposition | None) -> int:
-    return _DISPOSITION_ORDER.index(disposition)
 
 
 @dataclass
@@ -127,7 +115,7 @@ def _from_assistant(ctx: AppContext, reply: AssistantReply) -> _Answer:
             )
         )
     answer = _Answer(replies, reply.tier, reply.signs, reply.topic, "assistant", handoff="handoff" in reply.kinds)
-    answer.disposition = max([answer.disposition, *dispositions], key=_rank)
+    answer.disposition = max([answer.disposition, *dispositions], key=Disposition.rank)
     answer.asked = asked
     return answer
 
@@ -189,7 +177,8 @@ def _with_assessment(ctx: AppContext, answer: _Answer, assessment: Assessment | 
     """The assessment's disposition where it out-ranks the reply, and its question if the
     reply did not ask it; never a question with an emergency reply."""
     if assessment is not None:
-        if assessment.tier is not Tier.NONE and _rank(assessment.disposition) > _rank(answer.disposition):
+        outranks = Disposition.rank(assessment.disposition) > Disposition.rank(answer.disposition)
+        if assessment.tier is not Tier.NONE and outranks:
             log.warning(
                 "conversation's triage out-ranked the assistant's",
                 extra={"disposition": str(assessment.disposition), "answered_by": answer.answered_by},
@@ -198,7 +187,7 @@ def _with_assessment(ctx: AppContext, answer: _Answer, assessment: Assessment | 
             answer = _disposition_answer(ctx, assessment, sorted(set(answer.signs) | set(assessment.signs)), text)
             answer.answered_by = answered_by
         else:
-            answer.disposition = max(answer.disposition, assessment.disposition, key=_rank)
+            answer.disposition = max(answer.disposition, assessment.disposition, key=Disposition.rank)
             answer.signs = sorted(set(answer.signs) | set(assessment.signs))
     if answer.tier is Tier.EMERGENCY or answer.disposition is Disposition.EMERGENCY:
         answer.replies = [r for r in answer.replies if r.kind != "follow_up"] or answer.replies

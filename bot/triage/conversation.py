@@ -15,9 +15,9 @@ message, as it does the detection.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final, overload
 
 from bot.triage.model import FEVER_THRESHOLD_RANGE_C, Detection
 from bot.triage.protocol import Protocol, Row, load_protocol
@@ -33,6 +33,26 @@ ACKNOWLEDGEMENT_WORDS = 5
 QUESTIONS = ("temperature", "duration", "trend", "size")
 
 
+# Least to most urgent; no disposition (None, or the protocol's "none") ranks 0.
+DISPOSITION_RANKS: Final = {"self_care": 1, "call_within_24h": 2, "call_now": 3, "emergency": 4}
+
+
+class _DispositionRank:
+    """`disposition.rank` is an int; `Disposition.rank` is a key function that also ranks None
+    and the protocol's value strings: `max(dispositions, key=Disposition.rank)`."""
+
+    @overload
+    def __get__(self, disposition: None, owner: type[Disposition]) -> Callable[[str | None], int]: ...
+
+    @overload
+    def __get__(self, disposition: Disposition, owner: type[Disposition]) -> int: ...
+
+    def __get__(self, disposition: Disposition | None, owner: type[Disposition]) -> int | Callable[[str | None], int]:
+        if disposition is None:
+            return lambda value: 0 if value is None else DISPOSITION_RANKS.get(value, 0)
+        return DISPOSITION_RANKS[disposition.value]
+
+
 class Disposition(str, enum.Enum):
     """What the patient is told to do, most urgent first."""
 
@@ -40,6 +60,11 @@ class Disposition(str, enum.Enum):
     CALL_NOW = "call_now"  # call the care team now, on the number for the hour
     CALL_WITHIN_24H = "call_within_24h"  # call the care team within 24 hours
     SELF_CARE = "self_care"  # self-care, with a sentence on when to call
+
+    if TYPE_CHECKING:  # an annotation, not a value: type checkers would take it for an enum member
+        rank: _DispositionRank
+    else:
+        rank = _DispositionRank()
 
     def __str__(self) -> str:
         return str(self.value)
@@ -187,11 +212,11 @@ def assess(
         row = protocol.decide({**entry, "sign": sign, "risks": risks})
         before = entry.get("disposition")
         entry["disposition"], entry["rule"] = (row.disposition, row.id) if row else ("none", None)
-        rose = _rank(entry["disposition"]) > _rank(before)
+        rose = Disposition.rank(entry["disposition"]) > Disposition.rank(before)
         if row is not None and (sign in touched or (rose and before is not None)):
             counted.append((sign, row))
-    top = max((_rank(row.disposition) for _, row in counted), default=0)
-    deciding = [(sign, row) for sign, row in counted if _rank(row.disposition) == top and top > 0]
+    top = max((Disposition.rank(row.disposition) for _, row in counted), default=0)
+    deciding = [(sign, row) for sign, row in counted if Disposition.rank(row.disposition) == top and top > 0]
     disposition = Disposition(deciding[0][1].disposition) if deciding else None
     emergency = disposition is Disposition.EMERGENCY or state.emergency_told
     asked = {row.question for _, row in counted if row.question}
@@ -222,12 +247,6 @@ def _describes_condition(reading: MessageReading, touched: set[str]) -> bool:
         return False  # "still waiting for the ambulance", "should I unlock the door?"
     short_thanks = reading.acknowledgement and len(words) <= ACKNOWLEDGEMENT_WORDS  # not "ok but it's tight"
     return not short_thanks and len(words) >= 2
-
-
-def _rank(disposition: str | None) -> int:
-    """none/None 0 < self_care 1 < call_within_24h 2 < call_now 3 < emergency 4."""
-    order = ("none", "self_care", "call_within_24h", "call_now", "emergency")
-    return order.index(disposition) if disposition in order else 0
 
 
 def _reported(sign: str, entry: dict[str, Any]) -> ReportedFinding:
