@@ -24,15 +24,14 @@ from sqlalchemy.orm import Session
 from api.care_team.service import held_reply_text, holding_nurse
 from api.context import AppContext
 from api.conversations import repository
-from api.conversations.schemas import AnsweredBy, DispositionName, MessageResult, Reply, Triage, TriageFinding
+from api.conversations.schemas import MessageResult, Reply, Triage
 from api.db import in_transaction, off_loop, transaction
 from api.escalations.service import event_payload, open_escalation
+from api.messaging.answer import DISPOSITION_FOR_TIER, Answer, fixed_reply, from_assistant, safe_answer
+from api.messaging.assessment import disposition_name, findings, with_assessment
 from api.messaging.triage_state import load_state, save_state
-from bot.assistant.runtime import AssistantReply
-from bot.content import describe_signs
-from bot.content.triage_replies import question_reply, triage_reply, wrote_fahrenheit
 from bot.triage import Detection, Tier
-from bot.triage.conversation import Assessment, ConversationState, Disposition, ReportedFinding, assess
+from bot.triage.conversation import Assessment, ConversationState, assess
 from bot.triage.vocabulary import EscalationTier
 
 log = logging.getLogger("aftercare.messaging")
@@ -49,80 +48,9 @@ def _rasa_sender(session: Session, conversation_id: str) -> str:
     return f"{conversation_id}.{turns // RASA_WINDOW_TURNS}"
 
 
-_DISPOSITION_FOR_TIER = {Tier.EMERGENCY: Disposition.EMERGENCY, Tier.CALL_PROVIDER: Disposition.CALL_NOW}
-
-
-@dataclass
-class _Answer:
-    replies: list[Reply]
-    tier: Tier
-    signs: list[str]
-    topic: str | None
-    answered_by: AnsweredBy
-    handoff: bool = False
-    disposition: Disposition | None = None
-    asked: str | None = None  # the clarifying question the replies ask, if any
-
-    def __post_init__(self) -> None:
-        if self.disposition is None:
-            self.disposition = _DISPOSITION_FOR_TIER.get(self.tier)
-
-
-def _fixed_reply(ctx: AppContext, name: str, tier: Tier, signs: list[str]) -> Reply:
-    answer = ctx.content.reply(name, ctx.clinic, signs=describe_signs(signs))
-    return Reply(
-        text=answer.text,
-        kind="triage" if tier is not Tier.NONE else "apology",
-        sources=list(answer.sources),
-        phone=_phone_for(ctx, tier),
-    )
-
-
-def _phone_for(ctx: AppContext, tier: Tier) -> str | None:
-    if tier is Tier.EMERGENCY:
-        return ctx.clinic.emergency_number
-    if tier is Tier.CALL_PROVIDER:
-        return ctx.clinic.phone_now()
-    return None
-
-
-def safe_answer(ctx: AppContext, detection: Detection, answered_by: AnsweredBy) -> _Answer:
-    """The reply when the assistant cannot be trusted or reached."""
-    tier = detection.tier
-    name = tier.value if tier is not Tier.NONE else "fallback_apology"
-    return _Answer([_fixed_reply(ctx, name, tier, detection.signs)], tier, detection.signs, None, answered_by)
-
-
-def _from_assistant(ctx: AppContext, reply: AssistantReply) -> _Answer:
-    replies = []
-    dispositions: list[Disposition | None] = []
-    asked = None
-    for message in reply.messages:
-        custom = message.get("custom") or {}
-        if not message.get("text"):
-            continue
-        if custom.get("disposition") in {d.value for d in Disposition}:
-            dispositions.append(Disposition(custom["disposition"]))
-        asked = asked or custom.get("question")
-        tier = Tier(custom.get("tier", "none"))
-        replies.append(
-            Reply(
-                text=message["text"],
-                kind=custom.get("kind"),
-                sources=custom.get("sources", []),
-                buttons=message.get("buttons", []),
-                phone=_phone_for(ctx, tier),
-            )
-        )
-    answer = _Answer(replies, reply.tier, reply.signs, reply.topic, "assistant", handoff="handoff" in reply.kinds)
-    answer.disposition = max([answer.disposition, *dispositions], key=Disposition.rank)
-    answer.asked = asked
-    return answer
-
-
 async def _ask_assistant(
     ctx: AppContext, conversation_id: str, text: str, detection: Detection, assessment: Assessment | None
-) -> _Answer:
+) -> Answer:
     if ctx.assistant is None:
         return safe_answer(ctx, detection, "failsafe")
     try:
@@ -140,7 +68,7 @@ async def _ask_assistant(
             extra={"error_type": type(error).__name__},
         )
         return safe_answer(ctx, detection, "failsafe")
-    answer = _from_assistant(ctx, reply)
+    answer = from_assistant(ctx, reply)
     if not answer.replies:
         return safe_answer(ctx, detection, "failsafe")
     if detection.tier.rank > answer.tier.rank:
@@ -173,70 +101,6 @@ def _load_state(ctx: AppContext, conversation_id: str) -> ConversationState:
         return ConversationState.empty()
 
 
-def _with_assessment(ctx: AppContext, answer: _Answer, assessment: Assessment | None, text: str) -> _Answer:
-    """The assessment's disposition where it out-ranks the reply, and its question if the
-    reply did not ask it; never a question with an emergency reply."""
-    if assessment is not None:
-        outranks = Disposition.rank(assessment.disposition) > Disposition.rank(answer.disposition)
-        if assessment.tier is not Tier.NONE and outranks:
-            log.warning(
-                "conversation's triage out-ranked the assistant's",
-                extra={"disposition": str(assessment.disposition), "answered_by": answer.answered_by},
-            )
-            answered_by: AnsweredBy = "failsafe" if answer.answered_by == "failsafe" else "safety_net"
-            answer = _disposition_answer(ctx, assessment, sorted(set(answer.signs) | set(assessment.signs)), text)
-            answer.answered_by = answered_by
-        else:
-            answer.disposition = max(answer.disposition, assessment.disposition, key=Disposition.rank)
-            answer.signs = sorted(set(answer.signs) | set(assessment.signs))
-    if answer.tier is Tier.EMERGENCY or answer.disposition is Disposition.EMERGENCY:
-        answer.replies = [r for r in answer.replies if r.kind != "follow_up"] or answer.replies
-        answer.asked = None
-        return answer
-    question = assessment.question if assessment is not None else None
-    if question and answer.asked is None:
-        ask, buttons = question_reply(ctx.content, ctx.clinic, question)
-        answer.replies.append(
-            Reply(text=ask.text, kind="follow_up", sources=list(ask.sources), buttons=buttons, phone=None)
-        )
-        answer.asked = question
-    return answer
-
-
-def _disposition_answer(ctx: AppContext, assessment: Assessment, signs: list[str], text: str) -> _Answer:
-    disposition = assessment.disposition
-    assert disposition is not None
-    readings = [f.temperature_c for f in assessment.findings if f.temperature_c is not None]
-    reply = triage_reply(
-        ctx.content,
-        ctx.clinic,
-        disposition.value,
-        describe_signs(signs),
-        max(readings, default=None),
-        wrote_fahrenheit(text),
-    )
-    tier = disposition.tier
-    kind = "triage" if tier is not Tier.NONE else "answer"
-    replies = [Reply(text=reply.text, kind=kind, sources=list(reply.sources), phone=_phone_for(ctx, tier))]
-    return _Answer(replies, tier, signs, None, "safety_net", disposition=disposition)
-
-
-def _name(disposition: Disposition | None) -> DispositionName | None:
-    return None if disposition is None else disposition.value
-
-
-def _findings(assessment: Assessment | None, detection: Detection) -> list[TriageFinding]:
-    """`triage.findings`: the assessment's, or (when it failed) the detection's signs."""
-    if assessment is not None:
-        found = assessment.findings
-    else:
-        found = tuple(
-            ReportedFinding(sign=s, temperature_c=detection.temperature_c if s == "fever" else None)
-            for s in detection.signs
-        )
-    return [TriageFinding(**f.to_dict()) for f in found]
-
-
 @dataclass
 class _Stored:
     event: dict[str, Any] | None = None  # the case opened or updated, to announce
@@ -244,7 +108,7 @@ class _Stored:
 
 
 def _persist(
-    ctx: AppContext, conversation_id: str, text: str, answer: _Answer, state: ConversationState | None
+    ctx: AppContext, conversation_id: str, text: str, answer: Answer, state: ConversationState | None
 ) -> _Stored:
     """Patient message, replies, triage state and escalation in ONE transaction, committed
     before replying."""
@@ -271,14 +135,14 @@ def _persist(
         return _Stored(event_payload(escalation), str(escalation.id))
 
 
-def _escalation_tier(answer: _Answer) -> str | None:
+def _escalation_tier(answer: Answer) -> str | None:
     if answer.tier is not Tier.NONE:
         return EscalationTier.for_triage(answer.tier).value
     return EscalationTier.CALLBACK.value if answer.handoff else None
 
 
 def _persist_or_spool(
-    ctx: AppContext, conversation_id: str, text: str, answer: _Answer, state: ConversationState | None
+    ctx: AppContext, conversation_id: str, text: str, answer: Answer, state: ConversationState | None
 ) -> _Stored:
     """If the database fails, the escalation goes to the spool: the patient still gets the
     safe reply, and staff get the escalation when the database is back."""
@@ -323,7 +187,7 @@ def _last_resort(ctx: AppContext, conversation_id: str, text: str) -> MessageRes
         tier, signs = Tier.CALL_PROVIDER, []
     _spool(ctx, conversation_id, text, tier.value if tier is not Tier.NONE else None, signs)
     try:
-        replies = [_fixed_reply(ctx, tier.value if tier is not Tier.NONE else "fallback_apology", tier, signs)]
+        replies = [fixed_reply(ctx, tier.value if tier is not Tier.NONE else "fallback_apology", tier, signs)]
     except Exception:  # even the content failed: plain words and the numbers
         clinic = ctx.clinic
         replies = [
@@ -337,14 +201,14 @@ def _last_resort(ctx: AppContext, conversation_id: str, text: str) -> MessageRes
     return MessageResult(
         conversation_id=conversation_id,
         replies=replies,
-        triage=Triage(level=tier.value, signs=signs, disposition=_name(_DISPOSITION_FOR_TIER.get(tier))),
+        triage=Triage(level=tier.value, signs=signs, disposition=disposition_name(DISPOSITION_FOR_TIER.get(tier))),
         topic=None,
         escalation_id=None,
         answered_by="failsafe",
     )
 
 
-def _while_held(ctx: AppContext, conversation_id: str, answer: _Answer) -> _Answer:
+def _while_held(ctx: AppContext, conversation_id: str, answer: Answer) -> Answer:
     """While a nurse holds this conversation's case, a routine answer becomes "your nurse will
     reply here". Warning signs keep the safe reply (and reach the case), whoever holds it. The
     assistant was still asked: its triage is the second safety net under the detector's."""
@@ -359,7 +223,7 @@ def _while_held(ctx: AppContext, conversation_id: str, answer: _Answer) -> _Answ
     if nurse is None:
         return answer
     held = Reply(text=held_reply_text(ctx.clinic, nurse), kind="held", phone=ctx.clinic.phone_now())
-    return _Answer([held], answer.tier, answer.signs, answer.topic, answer.answered_by, disposition=answer.disposition)
+    return Answer([held], answer.tier, answer.signs, answer.topic, answer.answered_by, disposition=answer.disposition)
 
 
 async def _handle(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
@@ -368,7 +232,7 @@ async def _handle(ctx: AppContext, conversation_id: str, text: str) -> MessageRe
         state = await off_loop(_load_state, ctx, conversation_id)
         new_state, assessment = _assess(ctx, state, detection, text)
         answer = await _ask_assistant(ctx, conversation_id, text, detection, assessment)
-        answer = _with_assessment(ctx, answer, assessment, text)
+        answer = with_assessment(ctx, answer, assessment, text)
         answer = await off_loop(_while_held, ctx, conversation_id, answer)
         stored = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer, new_state)
     if stored.event:
@@ -380,8 +244,8 @@ async def _handle(ctx: AppContext, conversation_id: str, text: str) -> MessageRe
         triage=Triage(
             level=answer.tier.value,
             signs=answer.signs,
-            disposition=_name(answer.disposition),
-            findings=_findings(assessment, detection),
+            disposition=disposition_name(answer.disposition),
+            findings=findings(assessment, detection),
         ),
         topic=answer.topic,
         escalation_id=stored.escalation_id,
