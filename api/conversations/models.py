@@ -16,6 +16,12 @@ class Conversation(Base):
     # From the portal's token (optional claims `name`, `phone_number`): who to call back.
     contact_name = sa.Column(sa.String(80))
     contact_phone = sa.Column(sa.String(32))
+    # Where contact_phone came from: "portal" (claims; NULL on rows older than 0021) or "chat"
+    # (confirmed by the patient when asked for a callback, api/conversations/callback_number.py).
+    contact_phone_source = sa.Column(sa.String(16))
+    callback_step = sa.Column(sa.String(16))  # None | "asking" | "confirming"
+    callback_candidate = sa.Column(sa.String(32))  # the number awaiting the patient's Yes
+    callback_asks = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
 
 
 class Message(Base):
@@ -42,4 +48,9 @@ class TriageState(Base):
 
     conversation_id = sa.Column(sa.String(64), sa.ForeignKey("conversations.id"), primary_key=True)
     state = sa.Column(sa.Text, nullable=False)
+    # The open question as a column, so the unanswered-question worker can query it
+    # (api/escalations/unanswered.py); asked_at restarts only when the question changes.
+    pending_question = sa.Column(sa.String(32))
+    question_asked_at = sa.Column(sa.DateTime(timezone=True), index=True)
+    question_escalated_at = sa.Column(sa.DateTime(timezone=True))  # the one case for it
     updated_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)

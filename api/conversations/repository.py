@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from api.conversations.models import Conversation, Message, TriageState
+from api.core.time import utcnow
 
 
 def create_conversation(session: Session, patient_id: str, conversation_id: str | None = None) -> Conversation:
@@ -76,13 +77,21 @@ def get_triage_state(session: Session, conversation_id: str) -> str | None:
     return None if row is None else str(row.state)
 
 
-def save_triage_state(session: Session, conversation_id: str, state_json: str) -> None:
-    """Adds the new state to the caller's transaction (the turn's messages are in it too)."""
+def save_triage_state(
+    session: Session, conversation_id: str, state_json: str, pending_question: str | None = None
+) -> None:
+    """Adds the new state to the caller's transaction (the turn's messages are in it too).
+    A question that changes (asked, answered, another one) restarts its clock."""
     row = session.get(TriageState, conversation_id)
     if row is None:
-        session.add(TriageState(conversation_id=conversation_id, state=state_json))
+        row = TriageState(conversation_id=conversation_id, state=state_json)
+        session.add(row)
     else:
         row.state = state_json
+    if row.pending_question != pending_question or (pending_question and row.question_asked_at is None):
+        row.pending_question = pending_question
+        row.question_asked_at = utcnow() if pending_question else None
+        row.question_escalated_at = None
     session.flush()
 
 

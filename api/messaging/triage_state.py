@@ -57,4 +57,6 @@ def _enrolled_risk_factors(session: Session, conversation_id: str) -> list[str]:
 
 
 def save_state(session: Session, conversation_id: str, state: ConversationState) -> None:
-    repository.save_triage_state(session, conversation_id, json.dumps(state.to_dict(), sort_keys=True))
+    repository.save_triage_state(
+        session, conversation_id, json.dumps(state.to_dict(), sort_keys=True), state.pending_question
+    )
