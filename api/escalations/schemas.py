@@ -113,7 +113,9 @@ class ReportOut(BaseModel):
 class Contact(BaseModel):
     name: str | None
     phone: str | None = Field(..., description="The callback number.")
-    source: str | None = Field(..., description="portal (token claims) or enrollment")
+    source: str | None = Field(
+        ..., description="portal (token claims), enrollment, or chat (the patient confirmed it in the chat)"
+    )
 
 
 class Situation(BaseModel):

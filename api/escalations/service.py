@@ -70,6 +70,20 @@ def open_escalation(
     return case
 
 
+def contact_confirmed(session: Session, conversation_id: str, notify_webhook: bool) -> dict[str, Any] | None:
+    """The patient confirmed a callback number in the chat (stored on the conversation by the
+    caller): the conversation's active case, if any, announces it as escalation.updated with
+    `change: contact` (never the number). Returns the live event to publish after commit."""
+    repository.lock_conversation(session, conversation_id)
+    case = repository.active_case(session, conversation_id)
+    if case is None:
+        return None
+    payload = {**event_payload(case, UPDATED_ESCALATION), "change": "contact"}
+    if notify_webhook:
+        session.add(OutboxEvent(topic=UPDATED_ESCALATION, payload=payload))
+    return payload
+
+
 def event_payload(escalation: Escalation, event: str | None = None) -> dict[str, Any]:
     """What leaves the database about a case: ids and triage facts, no message text."""
     return {

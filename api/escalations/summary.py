@@ -58,7 +58,8 @@ def case_summary(
 
 def _contact(conversation: Conversation, enrolled_phone: str | None) -> Contact:
     if conversation.contact_phone or conversation.contact_name:
-        return Contact(name=conversation.contact_name, phone=conversation.contact_phone, source="portal")
+        source = "chat" if conversation.contact_phone_source == "chat" else "portal"
+        return Contact(name=conversation.contact_name, phone=conversation.contact_phone, source=source)
     if enrolled_phone:
         return Contact(name=None, phone=enrolled_phone, source="enrollment")
     return Contact(name=None, phone=None, source=None)

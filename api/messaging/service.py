@@ -27,6 +27,7 @@ from api.conversations import repository
 from api.conversations.schemas import MessageResult, Reply, Triage
 from api.db import in_transaction, off_loop, transaction
 from api.escalations.service import event_payload, open_escalation
+from api.messaging import callback_number
 from api.messaging.answer import DISPOSITION_FOR_TIER, Answer, fixed_reply, from_assistant, safe_answer
 from api.messaging.assessment import disposition_name, findings, with_assessment
 from api.messaging.triage_state import load_state, save_state
@@ -234,6 +235,7 @@ async def _handle(ctx: AppContext, conversation_id: str, text: str) -> MessageRe
         answer = await _ask_assistant(ctx, conversation_id, text, detection, assessment)
         answer = with_assessment(ctx, answer, assessment, text)
         answer = await off_loop(_while_held, ctx, conversation_id, answer)
+        answer = await off_loop(callback_number.follow_up, ctx, conversation_id, text, answer)
         stored = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer, new_state)
     if stored.event:
         await off_loop(ctx.events.publish, stored.event)  # through Redis when several processes run

@@ -194,6 +194,7 @@
       empty.hidden = rows.children.length > 0;
       refreshTimes();
       announcer.textContent = raised ? "A case was raised to " + label + "."
+        : type === "escalation.updated" && data.change === "contact" ? "Callback number confirmed in a " + label + " case."
         : type === "escalation.updated" ? "New report in a " + label + " case."
         : data.status === "open" ? "New " + label + " escalation in the queue."
         : label + " escalation " + data.status + (data.by ? " by " + data.by : "") + ".";
@@ -290,8 +291,9 @@
       source.addEventListener("escalation.updated", function (event) {
         var data = JSON.parse(event.data);
         if (data.escalation_id !== id) return;
-        document.getElementById("case-changed-text").textContent =
-          "A new report arrived in this case (" + (TIERS[data.tier] || data.tier).toLowerCase() + ").";
+        document.getElementById("case-changed-text").textContent = data.change === "contact"
+          ? "The patient confirmed a callback number in the chat."
+          : "A new report arrived in this case (" + (TIERS[data.tier] || data.tier).toLowerCase() + ").";
         document.getElementById("case-changed").hidden = false;
       });
       source.addEventListener("session-ended", function () { source.close(); });
