@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     sla_emergency_minutes: int = 5
     sla_call_provider_minutes: int = 30
     sla_callback_minutes: int = 240
+    # "I feel hot" with no reading gets the temperature question; left unanswered this long
+    # (and no case open), it opens a call-provider case (api/escalations/unanswered.py).
+    unanswered_question_minutes: int = 30
 
     allowed_origins: str = "http://127.0.0.1:8000,http://localhost:8000"  # comma-separated
     max_text_chars: int = 2000

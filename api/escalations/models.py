@@ -47,6 +47,7 @@ class EscalationReport(Base):
     tier = sa.Column(sa.String(16), nullable=False)
     signs = sa.Column(sa.JSON, nullable=False, default=list)
     created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    note = sa.Column(sa.String(200))  # what the report is when no message states it (no patient text)
 
 
 class OutboxEvent(Base):

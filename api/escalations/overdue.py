@@ -22,6 +22,7 @@ from api.db import in_transaction, off_loop
 from api.escalations import repository
 from api.escalations.models import Escalation, OutboxEvent
 from api.escalations.service import OVERDUE_ESCALATION, event_payload, sla_clock, status_event
+from api.escalations.unanswered import open_unanswered
 from api.settings import Settings
 
 log = logging.getLogger("aftercare.overdue")
@@ -62,11 +63,14 @@ async def announce_overdue(ctx: AppContext) -> int:
 
 
 async def run_worker(ctx: AppContext, poll_seconds: float = POLL_SECONDS) -> None:
+    """Also opens cases for unanswered temperature questions (api/escalations/unanswered.py):
+    the same durable, once-across-processes pattern on the same clock."""
     while True:
-        try:
-            await announce_overdue(ctx)
-        except Exception as error:  # a database hiccup must not end the worker
-            log.error("overdue pass failed", exc_info=error, extra={"error_type": type(error).__name__})
+        for name, work in (("overdue", announce_overdue), ("unanswered question", open_unanswered)):
+            try:
+                await work(ctx)
+            except Exception as error:  # a database hiccup must not end the worker
+                log.error(f"{name} pass failed", exc_info=error, extra={"error_type": type(error).__name__})
         await asyncio.sleep(poll_seconds)
 
 

@@ -108,6 +108,7 @@ class ReportOut(BaseModel):
     signs: list[str]
     words: str
     reported_at: dt.datetime
+    note: str | None = Field(default=None, description="What the report is when the words do not say it.")
 
 
 class Contact(BaseModel):

@@ -27,13 +27,20 @@ ACTIVE = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
 
 
 def open_escalation(
-    session: Session, conversation_id: str, message_id: int, tier: str, signs: list[str], notify_webhook: bool
+    session: Session,
+    conversation_id: str,
+    message_id: int,
+    tier: str,
+    signs: list[str],
+    notify_webhook: bool,
+    note: str | None = None,
 ) -> Escalation:
     """A warning-sign report, in the caller's transaction (with its webhook notification).
 
     While the conversation has an open or acknowledged case the report attaches to it, and a
     higher tier raises the case (restarting its SLA clock); otherwise it opens a new case.
     `announcement` on the result says which: escalation.created or escalation.updated.
+    `note`: what the report is when the message does not say it (e.g. a question unanswered).
     """
     repository.lock_conversation(session, conversation_id)
     now = utcnow()
@@ -62,7 +69,9 @@ def open_escalation(
             case.tier, case.priority, case.tier_since = tier, EscalationTier(tier).priority, now
         case.announcement = UPDATED_ESCALATION
     session.add(
-        EscalationReport(escalation_id=case.id, message_id=message_id, tier=tier, signs=list(signs), created_at=now)
+        EscalationReport(
+            escalation_id=case.id, message_id=message_id, tier=tier, signs=list(signs), created_at=now, note=note
+        )
     )
     session.flush()
     if notify_webhook:

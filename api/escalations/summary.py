@@ -28,6 +28,7 @@ def case_summary(
             signs=list(report.signs),
             words=words,
             reported_at=as_utc(report.created_at),
+            note=report.note,
         )
         for report, words in repository.reports(session, row.id)
     ]
@@ -57,12 +58,15 @@ def case_summary(
 
 
 def _contact(conversation: Conversation, enrolled_phone: str | None) -> Contact:
-    if conversation.contact_phone or conversation.contact_name:
+    """The conversation's number (portal claims, or confirmed in the chat), else the enrollment's;
+    a portal name without a number keeps the enrollment's number."""
+    name = conversation.contact_name
+    if conversation.contact_phone:
         source = "chat" if conversation.contact_phone_source == "chat" else "portal"
-        return Contact(name=conversation.contact_name, phone=conversation.contact_phone, source=source)
+        return Contact(name=name, phone=conversation.contact_phone, source=source)
     if enrolled_phone:
-        return Contact(name=None, phone=enrolled_phone, source="enrollment")
-    return Contact(name=None, phone=None, source=None)
+        return Contact(name=name, phone=enrolled_phone, source="enrollment")
+    return Contact(name=name, phone=None, source="portal" if name else None)
 
 
 def _told_number(settings: Settings, tier: str, clock: SlaClock, latest: ReportOut | None) -> str | None:

@@ -5,6 +5,7 @@ conversations: where the callback number came from (portal, chat; NULL on older 
 portal's claims) and the chat's callback-number step (asking, confirming) with its candidate.
 conversation_triage_states: the question left open as a column (the worker queries it), when
 it was asked, and when the worker opened a case for it being unanswered (once per question).
+escalation_reports: a note for a report no patient message states (the unanswered question).
 
 Revision ID: 0021_callback_question
 """
@@ -31,6 +32,8 @@ def upgrade() -> None:
         table.add_column(sa.Column("question_asked_at", TZ))
         table.add_column(sa.Column("question_escalated_at", TZ))
         table.create_index("ix_triage_states_question_asked_at", ["question_asked_at"])
+    with op.batch_alter_table("escalation_reports") as table:
+        table.add_column(sa.Column("note", sa.String(200)))
     _backfill()
 
 
@@ -61,6 +64,8 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("escalation_reports") as table:
+        table.drop_column("note")
     with op.batch_alter_table("conversation_triage_states") as table:
         table.drop_index("ix_triage_states_question_asked_at")
         table.drop_column("question_escalated_at")
