@@ -206,3 +206,15 @@ def test_the_number_is_never_logged(client, settings, caplog):
     send(YES_PAYLOAD)
     logged = " ".join(record.getMessage() + str(record.__dict__) for record in caplog.records)
     assert logged and not any(word in logged for word in NUMBER_WORDS)
+
+
+def test_a_failing_callback_step_still_sends_the_turns_own_reply(client, settings, monkeypatch):
+    from api.messaging import callback_number
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(callback_number, "_step", broken)
+    _conversation, send = _start(client, settings)
+    result = send(ASK_FOR_A_PERSON)
+    assert _kinds(result) == ["handoff"] and result["escalation_id"]
