@@ -46,6 +46,8 @@ def follow_up(ctx: AppContext, conversation_id: str, text: str, answer: Answer) 
     Runs in a worker thread (blocking database work); never raises."""
     if answer.tier is Tier.EMERGENCY or answer.disposition is Disposition.EMERGENCY:
         return answer  # never follow an emergency reply; the step waits for a later message
+    if not (answer.handoff or steps.find_number(text) or steps.says_yes(text) or steps.says_no(text)):
+        return answer  # nothing this step could act on: no database round trip for most turns
     try:
         change = _step(ctx, conversation_id, text, answer)  # committed when it returns
     except Exception as error:  # the turn's own reply is a safe one: send it as it is
