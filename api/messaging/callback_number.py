@@ -73,7 +73,11 @@ def _step(ctx: AppContext, conversation_id: str, text: str, answer: Answer) -> _
         if conversation.callback_step is None:
             if answer.handoff and answer.tier is Tier.NONE and not _number_known(session, conversation):
                 steps.start_asking(conversation)
-                return _Change(_reply(ctx, "callback_ask_number"), instead=False)
+                given = steps.find_number(text)  # "please call me on 07700 900123": confirm it at once
+                if given is None:
+                    return _Change(_reply(ctx, "callback_ask_number"), instead=False)
+                steps.propose(conversation, given)
+                return _Change(_reply(ctx, "callback_confirm_number", steps.BUTTONS, number=given), instead=False)
             return None
         calm = answer.tier is Tier.NONE and answer.disposition in (None, Disposition.SELF_CARE)
         number = steps.find_number(text)

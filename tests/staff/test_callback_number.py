@@ -218,3 +218,12 @@ def test_a_failing_callback_step_still_sends_the_turns_own_reply(client, setting
     _conversation, send = _start(client, settings)
     result = send(ASK_FOR_A_PERSON)
     assert _kinds(result) == ["handoff"] and result["escalation_id"]
+
+
+def test_a_number_given_with_the_request_is_confirmed_without_asking_for_it(client, ctx, settings):
+    conversation, send = _start(client, settings)
+    result = send("can a nurse ring me back on 07700 900123 please")
+    assert _kinds(result) == ["handoff", "callback_number"] and result["escalation_id"]
+    assert result["replies"][-1]["text"] == "The nurse will call you on 07700 900123. Is that right?"
+    send("yes")
+    assert _contact(ctx, conversation) == ("07700 900123", "chat", None)
