@@ -71,7 +71,8 @@ def _step(ctx: AppContext, conversation_id: str, text: str, answer: Answer) -> _
         if conversation is None:
             return None
         if conversation.callback_step is None:
-            if answer.handoff and answer.tier is Tier.NONE and not _number_known(session, conversation):
+            wanted = answer.handoff and answer.tier is Tier.NONE and answer.asked is None  # one question a turn
+            if wanted and not _number_known(session, conversation):
                 steps.start_asking(conversation)
                 given = steps.find_number(text)  # "please call me on 07700 900123": confirm it at once
                 if given is None:
