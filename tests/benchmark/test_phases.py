@@ -119,3 +119,15 @@ def test_run_all_with_one_system():
     out = asyncio.run(phases.run_all([system], Plan.quick()))
     assert set(out) == {"solo"}
     assert out["solo"]["long_conversation"]["turns"] == Plan.quick().long_turns
+
+
+def test_context_cost_replays_every_evaluation_turn_and_reports_p50_and_p99():
+    """The detector + conversation context figure of `make bench` (its value is not asserted)."""
+    from aftercare_tools.benchmark.runner import context_cost
+    from aftercare_tools.evaluation.conversations import load_conversations
+
+    conversations = load_conversations()
+    cost = context_cost(0.0)  # one timed pass after the warm one
+    assert cost["conversations"] == len(conversations)
+    assert cost["messages"] == sum(len(c.turns) for c in conversations)
+    assert 0 < cost["p50_ms"] <= cost["p99_ms"]

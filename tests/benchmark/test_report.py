@@ -66,6 +66,7 @@ def fake_result(service_base=24.0):
             "plain_rasa": _system(25.0, 0.5, 800 * 2**20, 18.0),
         },
         "detector": {"messages_per_s": 1500.0, "messages": 3000, "seconds": 2.0},
+        "context": {"p50_ms": 1.2, "p99_ms": 4.0, "messages": 600, "conversations": 70, "seconds": 2.0},
         "training": {"seconds": None, "note": "not measured"},
         "notes": ["a note"],
     }
@@ -94,6 +95,19 @@ def test_markdown_has_pass_and_miss_lines():
     assert "| 190-200 |" in text and "Service / Rasa" in text
     assert "bench_latency.png" in text
     assert "not measured" in text
+
+
+def test_markdown_reports_the_detector_and_conversation_context_cost():
+    result = fake_result()
+    text = report.markdown(result)
+    assert "| Detector + conversation context p50 <= 3 ms | 1.20 ms | <= 3 ms | PASS |" in text
+    assert "| Detector + conversation context per message, p50 / p99 (ms) | 1.20 / 4.00 |" in text
+    result["context"]["p50_ms"] = 3.5
+    result["targets"] = stats.evaluate_targets(result)
+    assert "| Detector + conversation context p50 <= 3 ms | 3.50 ms | <= 3 ms | MISS |" in report.markdown(result)
+    del result["context"]
+    result["targets"] = stats.evaluate_targets(result)
+    assert "| Detector + conversation context p50 <= 3 ms | n/a | <= 3 ms | NOT MEASURED |" in report.markdown(result)
 
 
 def test_markdown_marks_unmeasured_targets():
@@ -127,5 +141,5 @@ def test_json_round_trips(tmp_path):
 
 def test_summary_text_lists_every_target():
     text = report.summary_text(fake_result())
-    assert text.count("PASS") + text.count("MISS") == 7
+    assert text.count("PASS") + text.count("MISS") == 8
     assert "Service" in text and "Plain Rasa" in text

@@ -215,6 +215,7 @@ def _long(service: dict, rasa: dict, ratios: dict) -> list[str]:
 
 def _resources(result: dict, service: dict, rasa: dict, ratios: dict) -> list[str]:
     training, detector = result.get("training") or {}, result.get("detector") or {}
+    context = result.get("context") or {}
 
     def both(title: str, key: str) -> str:
         return _row(title, _num(service.get(key)), _num(rasa.get(key)), _ratio(ratios.get(key)))
@@ -242,10 +243,20 @@ def _resources(result: dict, service: dict, rasa: dict, ratios: dict) -> list[st
         ),
         _row("Training time (s), same model for both", _num(training.get("seconds"), 0), "", ""),
         _row("Safety detector alone (messages/s)", _num(detector.get("messages_per_s"), 0), "", ""),
+        _row(
+            "Detector + conversation context per message, p50 / p99 (ms)",
+            f"{_num(context.get('p50_ms'), 2)} / {_num(context.get('p99_ms'), 2)}",
+            "",
+            "",
+        ),
         "",
         f"Training: {training.get('note', 'n/a')}. Detector: the `bot.triage` detector in the "
         f"benchmark process over the message mix for {_num(detector.get('seconds'), 1)} s "
-        f"({detector.get('messages', 'n/a')} messages).",
+        f"({detector.get('messages', 'n/a')} messages). Detector + conversation context: the "
+        f"detector and the conversation's assessment per message, replaying the evaluation's "
+        f"{context.get('conversations', 'n/a')} multi-turn conversations for "
+        f"{_num(context.get('seconds'), 1)} s ({context.get('messages', 'n/a')} messages; "
+        "the service's database reads and writes not included).",
         "",
         "![Latency by percentile and by turn](bench_latency.png)",
     ]

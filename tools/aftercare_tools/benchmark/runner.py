@@ -38,6 +38,7 @@ class Plan:
     concurrent: dict[int, tuple[int, int]] = field(default_factory=lambda: {8: (64, 6), 32: (64, 6)})
     long_turns: int = 200
     detector_seconds: float = 2.0
+    context_seconds: float = 2.0  # detector + conversation context over the evaluation's conversations
     startup_timeout_s: float = 240.0
 
     @classmethod
@@ -49,6 +50,7 @@ class Plan:
             concurrent={8: (16, 4), 32: (32, 2)},
             long_turns=40,
             detector_seconds=0.5,
+            context_seconds=0.5,
         )
 
     def messages_per_system(self) -> int:
@@ -89,6 +91,35 @@ def detector_throughput(seconds: float) -> dict[str, Any]:
         done += len(messages.MESSAGES)
     elapsed = time.perf_counter() - started
     return {"messages_per_s": done / elapsed, "messages": done, "seconds": elapsed}
+
+
+def context_cost(seconds: float) -> dict[str, Any]:
+    """What judging a message in its conversation costs the service per message: the detector
+    plus the conversation's assessment (bot.triage.conversation.assess), in this process, over
+    the evaluation's multi-turn conversations (each from an empty state) replayed for about
+    `seconds` after one warm pass. The service's database reads and writes are not in it."""
+    from aftercare_tools.evaluation.conversations import load_conversations
+    from aftercare_tools.evaluation.engine_check import replay
+    from bot.content import get_clinic
+    from bot.triage import get_detector
+
+    threshold = get_clinic().fever_threshold_c
+    detector = get_detector(threshold)
+    conversations = load_conversations()
+    for _ in replay(detector, conversations, threshold):  # warm (lazy pipelines, the protocol's caches)
+        pass
+    timings: list[float] = []
+    started = time.perf_counter()
+    while not timings or time.perf_counter() - started < seconds:
+        timings += [played.ms for played in replay(detector, conversations, threshold)]
+    summary = stats.summarize(timings)
+    return {
+        "p50_ms": summary["p50"],
+        "p99_ms": summary["p99"],
+        "messages": len(timings),
+        "conversations": len(conversations),
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def training_time(model: Path, measure: bool, workdir: Path) -> dict[str, Any]:
@@ -253,6 +284,7 @@ def run_benchmark(
     with tempfile.TemporaryDirectory(prefix="aftercare-bench-") as tmp:
         workdir = Path(tmp)
         result["detector"] = detector_throughput(plan.detector_seconds)  # no server running yet
+        result["context"] = context_cost(plan.context_seconds)
         if result["mode"] == "interleaved":
             bar = _bar(plan.messages_per_system() * len(systems), "+".join(systems), progress)
             running: list[System] = []

@@ -167,6 +167,7 @@ def evaluate_targets(result: dict) -> list[dict[str, Any]]:
             2000.0,
             "msg/s",
         ),
+        ("Detector + conversation context p50 <= 3 ms", _get(result, "context", "p50_ms"), "<=", 3.0, "ms"),
     ]
     targets = []
     for name, value, op, limit, unit in rows:

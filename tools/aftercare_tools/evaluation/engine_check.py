@@ -14,10 +14,40 @@ import argparse
 import statistics
 import time
 from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from aftercare_tools.evaluation.conversations import load_conversations
+from aftercare_tools.evaluation.conversations import Conversation, Turn, load_conversations
 from bot.triage import get_detector
-from bot.triage.conversation import ConversationState, assess
+from bot.triage.conversation import Assessment, ConversationState, assess
+
+
+@dataclass(frozen=True)
+class Played:
+    """One turn played through the detector and the conversation engine."""
+
+    conversation: Conversation
+    number: int  # 1-based turn number
+    turn: Turn
+    state: ConversationState  # after the turn
+    assessment: Assessment
+    ms: float  # detector + assess, wall time
+
+
+def replay(
+    detector: Any, conversations: Sequence[Conversation] | None = None, fever_threshold_c: float = 38.0
+) -> Iterator[Played]:
+    """Every turn of every conversation (each from an empty state), as the service judges a
+    message: the detector, then the conversation's assessment. Also what `aftercare bench`
+    times as the detector + conversation context cost."""
+    for conversation in load_conversations() if conversations is None else conversations:
+        state = ConversationState.empty()
+        for number, turn in enumerate(conversation.turns, start=1):
+            started = time.perf_counter()
+            detection = detector.detect(turn.text)
+            state, assessment = assess(state, detection, turn.text, fever_threshold_c=fever_threshold_c)
+            yield Played(conversation, number, turn, state, assessment, (time.perf_counter() - started) * 1000)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,26 +58,23 @@ def main(argv: list[str] | None = None) -> int:
     checks = passed = asked_after_emergency = asks_expected = asks_met = 0
     failed_by_category: Counter[str] = Counter()
     timings: list[float] = []
-    for conversation in load_conversations():
-        state = ConversationState.empty()
-        for number, turn in enumerate(conversation.turns, start=1):
-            started = time.perf_counter()
-            state, assessment = assess(state, detector.detect(turn.text), turn.text)
-            timings.append((time.perf_counter() - started) * 1000)
-            level_ok = assessment.tier.value == turn.expect.level
-            question_ok = not (turn.expect.no_question and assessment.question)
-            asked_after_emergency += int(state.emergency_told and assessment.question is not None)
-            asks_expected += int(turn.expect.asks is not None)
-            asks_met += int(turn.expect.asks is not None and assessment.question == turn.expect.asks)
-            checks += 1 + int(turn.expect.no_question)
-            passed += int(level_ok) + int(turn.expect.no_question and question_ok)
-            if not (level_ok and question_ok):
-                failed_by_category[conversation.category] += 1
-                text = f"  {turn.text!r}" if args.verbose else ""
-                print(
-                    f"FAIL {conversation.id} turn {number}: expected {turn.expect.level}, got "
-                    f"{assessment.tier.value} ({assessment.disposition}, question {assessment.question}){text}"
-                )
+    for played in replay(detector):
+        conversation, turn, state, assessment = played.conversation, played.turn, played.state, played.assessment
+        timings.append(played.ms)
+        level_ok = assessment.tier.value == turn.expect.level
+        question_ok = not (turn.expect.no_question and assessment.question)
+        asked_after_emergency += int(state.emergency_told and assessment.question is not None)
+        asks_expected += int(turn.expect.asks is not None)
+        asks_met += int(turn.expect.asks is not None and assessment.question == turn.expect.asks)
+        checks += 1 + int(turn.expect.no_question)
+        passed += int(level_ok) + int(turn.expect.no_question and question_ok)
+        if not (level_ok and question_ok):
+            failed_by_category[conversation.category] += 1
+            text = f"  {turn.text!r}" if args.verbose else ""
+            print(
+                f"FAIL {conversation.id} turn {played.number}: expected {turn.expect.level}, got "
+                f"{assessment.tier.value} ({assessment.disposition}, question {assessment.question}){text}"
+            )
     print(f"checks passed: {passed}/{checks}; questions after an emergency: {asked_after_emergency}")
     print(f"expected questions asked (reported, not gated): {asks_met}/{asks_expected}")
     print("failed turns by category:", dict(failed_by_category.most_common()))
