@@ -16,4 +16,4 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["patient"])
 async def post_message(body: NewMessage, ctx: Ctx, conversation: OwnedConversation) -> MessageResult:
     """Send the patient's message; returns the replies, the triage and any escalation."""
     conversations.check_length(ctx.settings, body.text)
-    return await service.handle_patient_message(ctx, conversation.id, body.text)
+    return await service.handle_patient_message(ctx, conversation.id, body.text, conversation.patient_id)

@@ -9,7 +9,8 @@ The reply is the assistant's unless it failed (then a fixed safe reply chosen by
 tier) or unless it under-triaged what the detector or the conversation's assessment saw (then
 a fixed reply for that disposition replaces it: a warning sign never gets an ordinary answer).
 The assessment's clarifying question follows unless the reply asked it or was an emergency.
-The new state is saved in the same transaction as the messages.
+A turn is two transactions: the reads before the assistant is asked (the state, Rasa's window,
+the case holder), then the messages, the new state and any case, committed before replying.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from api.care_team.service import held_reply_text, holding_nurse
 from api.context import AppContext
 from api.conversations import repository
 from api.conversations.schemas import MessageResult, Reply, Triage
-from api.db import in_transaction, off_loop, transaction
+from api.db import off_loop, transaction
 from api.escalations.service import event_payload, open_escalation
 from api.messaging import callback_number
 from api.messaging.answer import DISPOSITION_FOR_TIER, Answer, fixed_reply, from_assistant, safe_answer
@@ -49,13 +50,38 @@ def _rasa_sender(session: Session, conversation_id: str) -> str:
     return f"{conversation_id}.{turns // RASA_WINDOW_TURNS}"
 
 
+@dataclass
+class _Before:
+    """What a turn reads before it answers, in one transaction (one thread hop, one commit:
+    these reads were three transactions, part of what each message cost at 8 concurrent)."""
+
+    state: ConversationState
+    sender: str | None  # the conversation's Rasa tracker window; None: unknown, the fail-safe answers
+    holder: str | None = None  # the nurse holding the conversation's case, if any
+
+
+def _read_before(ctx: AppContext, conversation_id: str, patient_id: str | None) -> _Before:
+    try:
+        with transaction(ctx.sessions) as session:
+            state = load_state(session, conversation_id, patient_id)
+            before = _Before(state, _rasa_sender(session, conversation_id))
+            try:
+                before.holder = holding_nurse(session, conversation_id)
+            except Exception as error:  # cannot tell: the assistant's own answer is a safe one
+                log.error("case holder lookup failed", extra={"error_type": type(error).__name__})
+                session.rollback()
+            return before
+    except Exception as error:  # the database is down: this message and its detection decide
+        log.error("turn's reads failed", extra={"error_type": type(error).__name__})
+        return _Before(ConversationState.empty(), None)
+
+
 async def _ask_assistant(
-    ctx: AppContext, conversation_id: str, text: str, detection: Detection, assessment: Assessment | None
+    ctx: AppContext, sender: str | None, text: str, detection: Detection, assessment: Assessment | None
 ) -> Answer:
-    if ctx.assistant is None:
+    if ctx.assistant is None or sender is None:
         return safe_answer(ctx, detection, "failsafe")
     try:
-        sender = await in_transaction(ctx.sessions, _rasa_sender, conversation_id)
         # The detection goes along, so the assistant does not run the detector a second time;
         # the assessment, so its actions reply by the conversation's disposition.
         reply = await asyncio.wait_for(
@@ -91,15 +117,6 @@ def _assess(
     except Exception as error:  # a bug in the engine must not cost the patient the reply
         log.error("conversation triage failed; detection only", extra={"error_type": type(error).__name__})
         return None, None
-
-
-def _load_state(ctx: AppContext, conversation_id: str) -> ConversationState:
-    try:
-        with transaction(ctx.sessions) as session:
-            return load_state(session, conversation_id)
-    except Exception as error:  # the database is down: this message and its detection decide
-        log.error("triage state not loaded", extra={"error_type": type(error).__name__})
-        return ConversationState.empty()
 
 
 @dataclass
@@ -168,11 +185,14 @@ def _spool(ctx: AppContext, conversation_id: str, text: str, tier: str | None, s
         )
 
 
-async def handle_patient_message(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
+async def handle_patient_message(
+    ctx: AppContext, conversation_id: str, text: str, patient_id: str | None = None
+) -> MessageResult:
     """Never raises: whatever fails below the reply, the patient gets a safe reply with the
-    clinic's number, and a possible warning sign is escalated or spooled (rule 3, RES-3)."""
+    clinic's number, and a possible warning sign is escalated or spooled (rule 3, RES-3).
+    `patient_id`: the conversation's patient, if the caller has checked it already."""
     try:
-        return await _handle(ctx, conversation_id, text)
+        return await _handle(ctx, conversation_id, text, patient_id)
     except Exception as error:
         log.error(
             "patient message failed; last-resort reply", exc_info=error, extra={"error_type": type(error).__name__}
@@ -209,32 +229,24 @@ def _last_resort(ctx: AppContext, conversation_id: str, text: str) -> MessageRes
     )
 
 
-def _while_held(ctx: AppContext, conversation_id: str, answer: Answer) -> Answer:
+def _while_held(ctx: AppContext, nurse: str | None, answer: Answer) -> Answer:
     """While a nurse holds this conversation's case, a routine answer becomes "your nurse will
     reply here". Warning signs keep the safe reply (and reach the case), whoever holds it. The
     assistant was still asked: its triage is the second safety net under the detector's."""
-    if answer.tier is not Tier.NONE:
-        return answer
-    try:
-        with transaction(ctx.sessions) as session:
-            nurse = holding_nurse(session, conversation_id)
-    except Exception as error:  # cannot tell: the assistant's own answer is a safe one
-        log.error("case holder lookup failed", extra={"error_type": type(error).__name__})
-        return answer
-    if nurse is None:
+    if answer.tier is not Tier.NONE or nurse is None:
         return answer
     held = Reply(text=held_reply_text(ctx.clinic, nurse), kind="held", phone=ctx.clinic.phone_now())
     return Answer([held], answer.tier, answer.signs, answer.topic, answer.answered_by, disposition=answer.disposition)
 
 
-async def _handle(ctx: AppContext, conversation_id: str, text: str) -> MessageResult:
+async def _handle(ctx: AppContext, conversation_id: str, text: str, patient_id: str | None) -> MessageResult:
     detection = ctx.detector.detect(text)
     async with ctx.locks.hold(conversation_id):  # this turn commits before the next one starts
-        state = await off_loop(_load_state, ctx, conversation_id)
-        new_state, assessment = _assess(ctx, state, detection, text)
-        answer = await _ask_assistant(ctx, conversation_id, text, detection, assessment)
+        before = await off_loop(_read_before, ctx, conversation_id, patient_id)
+        new_state, assessment = _assess(ctx, before.state, detection, text)
+        answer = await _ask_assistant(ctx, before.sender, text, detection, assessment)
         answer = with_assessment(ctx, answer, assessment, text)
-        answer = await off_loop(_while_held, ctx, conversation_id, answer)
+        answer = _while_held(ctx, before.holder, answer)
         answer = await off_loop(callback_number.follow_up, ctx, conversation_id, text, answer)
         stored = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer, new_state)
     if stored.event:

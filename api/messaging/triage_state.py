@@ -27,8 +27,9 @@ RISK_FACTOR_FOR_FLAG = {
 }
 
 
-def load_state(session: Session, conversation_id: str) -> ConversationState:
-    """Never raises: an unreadable state is logged (its error type only) and starts afresh."""
+def load_state(session: Session, conversation_id: str, patient_id: str | None = None) -> ConversationState:
+    """Never raises: an unreadable state is logged (its error type only) and starts afresh.
+    `patient_id`: the conversation's patient if the caller has it (saves a query)."""
     try:
         stored = repository.get_triage_state(session, conversation_id)
         state = ConversationState.empty() if stored is None else ConversationState.from_dict(json.loads(stored))
@@ -37,7 +38,7 @@ def load_state(session: Session, conversation_id: str) -> ConversationState:
         session.rollback()
         state = ConversationState.empty()
     try:
-        flags = _enrolled_risk_factors(session, conversation_id)
+        flags = _enrolled_risk_factors(session, conversation_id, patient_id)
     except Exception as error:  # the flags raise urgency; without them the message still decides
         log.error("enrollment risk flags unreadable", extra={"error_type": type(error).__name__})
         session.rollback()
@@ -48,8 +49,8 @@ def load_state(session: Session, conversation_id: str) -> ConversationState:
     return state
 
 
-def _enrolled_risk_factors(session: Session, conversation_id: str) -> list[str]:
-    patient_id = repository.patient_of(session, conversation_id)
+def _enrolled_risk_factors(session: Session, conversation_id: str, patient_id: str | None) -> list[str]:
+    patient_id = patient_id or repository.patient_of(session, conversation_id)
     if patient_id is None:
         return []
     flags = risk_flags_for_patient(session, patient_id)
