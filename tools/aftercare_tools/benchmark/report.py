@@ -255,8 +255,8 @@ def _resources(result: dict, service: dict, rasa: dict, ratios: dict) -> list[st
         f"({detector.get('messages', 'n/a')} messages). Detector + conversation context: the "
         f"detector and the conversation's assessment per message, replaying the evaluation's "
         f"{context.get('conversations', 'n/a')} multi-turn conversations for "
-        f"{_num(context.get('seconds'), 1)} s ({context.get('messages', 'n/a')} messages; "
-        "the service's database reads and writes not included).",
+        f"{_num(context.get('seconds'), 1)} s ({context.get('messages', 'n/a')} messages, thread CPU "
+        "time; the service's database reads and writes not included).",
         "",
         "![Latency by percentile and by turn](bench_latency.png)",
     ]

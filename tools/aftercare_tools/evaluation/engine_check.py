@@ -14,7 +14,7 @@ import argparse
 import statistics
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,22 +32,25 @@ class Played:
     turn: Turn
     state: ConversationState  # after the turn
     assessment: Assessment
-    ms: float  # detector + assess, wall time
+    ms: float  # detector + assess, by the replay's clock
 
 
 def replay(
-    detector: Any, conversations: Sequence[Conversation] | None = None, fever_threshold_c: float = 38.0
+    detector: Any,
+    conversations: Sequence[Conversation] | None = None,
+    fever_threshold_c: float = 38.0,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Iterator[Played]:
     """Every turn of every conversation (each from an empty state), as the service judges a
-    message: the detector, then the conversation's assessment. Also what `aftercare bench`
-    times as the detector + conversation context cost."""
+    message: the detector, then the conversation's assessment, timed by `clock` (seconds).
+    Also what `aftercare bench` times as the detector + conversation context cost."""
     for conversation in load_conversations() if conversations is None else conversations:
         state = ConversationState.empty()
         for number, turn in enumerate(conversation.turns, start=1):
-            started = time.perf_counter()
+            started = clock()
             detection = detector.detect(turn.text)
             state, assessment = assess(state, detection, turn.text, fever_threshold_c=fever_threshold_c)
-            yield Played(conversation, number, turn, state, assessment, (time.perf_counter() - started) * 1000)
+            yield Played(conversation, number, turn, state, assessment, (clock() - started) * 1000)
 
 
 def main(argv: list[str] | None = None) -> int:
