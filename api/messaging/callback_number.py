@@ -41,12 +41,18 @@ class _Change:
     event: dict[str, Any] | None = None  # the case's escalation.updated, to publish
 
 
+def may_follow_up(text: str, answer: Answer) -> bool:
+    """Whether follow_up could change this answer; no database work, so the caller can skip the
+    worker thread follow_up needs for most turns."""
+    if answer.tier is Tier.EMERGENCY or answer.disposition is Disposition.EMERGENCY:
+        return False  # never follow an emergency reply; the step waits for a later message
+    return bool(answer.handoff or steps.find_number(text) or steps.says_yes(text) or steps.says_no(text))
+
+
 def follow_up(ctx: AppContext, conversation_id: str, text: str, answer: Answer) -> Answer:
     """The answer with the callback-number question, confirmation or thanks where one is due.
     Runs in a worker thread (blocking database work); never raises."""
-    if answer.tier is Tier.EMERGENCY or answer.disposition is Disposition.EMERGENCY:
-        return answer  # never follow an emergency reply; the step waits for a later message
-    if not (answer.handoff or steps.find_number(text) or steps.says_yes(text) or steps.says_no(text)):
+    if not may_follow_up(text, answer):
         return answer  # nothing this step could act on: no database round trip for most turns
     try:
         change = _step(ctx, conversation_id, text, answer)  # committed when it returns

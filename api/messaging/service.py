@@ -247,7 +247,8 @@ async def _handle(ctx: AppContext, conversation_id: str, text: str, patient_id: 
         answer = await _ask_assistant(ctx, before.sender, text, detection, assessment)
         answer = with_assessment(ctx, answer, assessment, text)
         answer = _while_held(ctx, before.holder, answer)
-        answer = await off_loop(callback_number.follow_up, ctx, conversation_id, text, answer)
+        if callback_number.may_follow_up(text, answer):  # most turns: no worker thread for nothing
+            answer = await off_loop(callback_number.follow_up, ctx, conversation_id, text, answer)
         stored = await off_loop(_persist_or_spool, ctx, conversation_id, text, answer, new_state)
     if stored.event:
         await off_loop(ctx.events.publish, stored.event)  # through Redis when several processes run
