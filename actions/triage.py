@@ -11,7 +11,7 @@ from actions.common import ClinicAction, latest_intent, send
 from bot.content import describe_signs
 from bot.content.triage_replies import both_units, question_reply, triage_reply, wrote_fahrenheit
 from bot.triage import Tier
-from bot.triage.conversation import ASSESSMENT_KEY, Assessment, Disposition
+from bot.triage.conversation import ASSESSMENT_KEY, Assessment, Disposition, detector_floor
 from bot.triage.detector import carried_or_detect
 from bot.triage.model import Detection, carried_in
 
@@ -55,6 +55,8 @@ class ActionTriageWarningSign(ClinicAction):
         assessment = carried_assessment(latest)
         if assessment is not None and assessment.disposition is not None:
             return self._by_disposition(dispatcher, text, detection, assessment)
+        if assessment is not None and detector_floor(detection, assessment) is Tier.NONE and assessment.asks_first:
+            return self._ask_first(dispatcher, assessment.question)
 
         intent = latest_intent(tracker)
         if detection.tier is Tier.NONE and intent == INFORM_TEMPERATURE:
@@ -123,6 +125,18 @@ class ActionTriageWarningSign(ClinicAction):
             SlotSet("warning_signs", signs),
             SlotSet("triage_tier", tier.value),
             SlotSet("triage_disposition", disposition.value),
+            SlotSet("pending_question", question),
+            SlotSet("temperature_requested", question == "temperature"),
+        ]
+
+    def _ask_first(self, dispatcher: CollectingDispatcher, question: str | None) -> list[dict[str, Any]]:
+        """Feels hot with no number, pain with no trend, a bruise with no size: the answer
+        decides, so the reply is the question, with when to call meanwhile. No escalation yet;
+        the question stays open (a follow-up case opens if it is never answered)."""
+        assert question is not None
+        ask, buttons = question_reply(self.content, self.clinic, question, first=True)
+        send(dispatcher, ask, kind="follow_up", buttons=buttons, tier=Tier.NONE.value, question=question)
+        return [
             SlotSet("pending_question", question),
             SlotSet("temperature_requested", question == "temperature"),
         ]

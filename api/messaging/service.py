@@ -33,7 +33,7 @@ from api.messaging.answer import DISPOSITION_FOR_TIER, Answer, fixed_reply, from
 from api.messaging.assessment import disposition_name, findings, with_assessment
 from api.messaging.triage_state import load_state, save_state
 from bot.triage import Detection, Tier
-from bot.triage.conversation import Assessment, ConversationState, assess
+from bot.triage.conversation import Assessment, ConversationState, assess, detector_floor
 from bot.triage.vocabulary import EscalationTier
 
 log = logging.getLogger("aftercare.messaging")
@@ -98,7 +98,7 @@ async def _ask_assistant(
     answer = from_assistant(ctx, reply)
     if not answer.replies:
         return safe_answer(ctx, detection, "failsafe")
-    if detection.tier.rank > answer.tier.rank:
+    if detector_floor(detection, assessment).rank > answer.tier.rank:  # "I feel hot": the question decides
         log.warning("detector out-ranked the assistant's triage", extra={"tier": detection.tier.value})
         return safe_answer(ctx, detection, "safety_net")
     answer.signs = sorted(set(answer.signs) | set(detection.signs))

@@ -39,11 +39,21 @@ QUESTION_BUTTONS = {
 }
 
 
-def question_reply(content: Content, clinic: ClinicSettings, question: str) -> tuple[Answer, list[dict[str, Any]]]:
+# Questions whose own wording already says when to call while the answer is awaited.
+SAYS_WHEN_TO_CALL = frozenset({"temperature", "duration"})
+
+
+def question_reply(
+    content: Content, clinic: ClinicSettings, question: str, first: bool = False
+) -> tuple[Answer, list[dict[str, Any]]]:
     """The clarifying question `question` (temperature, duration, trend, size) and its buttons:
-    each button sends its own words, which the triage reads like a typed answer."""
+    each button sends its own words, which the triage reads like a typed answer. `first`: the
+    question is the whole reply (no call reply before it), so it ends with when to call."""
     buttons = [{"title": t, "payload": t} for t in QUESTION_BUTTONS.get(question, ())]
-    return content.reply(f"ask_{question}", clinic), buttons
+    ask = content.reply(f"ask_{question}", clinic)
+    if first and question not in SAYS_WHEN_TO_CALL:
+        ask = joined(ask, Answer(content.safety_net_line(clinic), content.safety_net_sources))
+    return ask, buttons
 
 
 # A reading in Fahrenheit: a number from 93 to 110, or the unit written out.

@@ -149,6 +149,12 @@ class Assessment:
     def signs(self) -> list[str]:
         return sorted({f.sign for f in self.findings})
 
+    @property
+    def asks_first(self) -> bool:
+        """The answer decides: feels hot with no number, pain with no trend, a bruise with no
+        size. The reply is the question with when to call, not an escalation (yet)."""
+        return self.disposition is None and self.question is not None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "disposition": None if self.disposition is None else self.disposition.value,
@@ -209,7 +215,7 @@ def assess(
     for sign, entry in findings.items():
         if not entry.get("active"):
             continue
-        row = protocol.decide({**entry, "sign": sign, "risks": risks})
+        row = protocol.decide({**entry, "sign": sign, "risks": risks, "other_sign": _other_sign(findings, sign)})
         before = entry.get("disposition")
         entry["disposition"], entry["rule"] = (row.disposition, row.id) if row else ("none", None)
         rose = Disposition.rank(entry["disposition"]) > Disposition.rank(before)
@@ -234,6 +240,16 @@ def assess(
     return new_state, Assessment(disposition, reported, question, tuple(risks), sources, risk_factor_only)
 
 
+def detector_floor(detection: Detection, assessment: Assessment | None) -> Tier:
+    """The lowest level a reply may carry by the detector's reading of this message alone: its
+    tier, unless the conversation's engine read the same findings and asks first ("I feel hot"
+    with no number: the temperature question, with when to call, decides). An emergency sign
+    is never lowered, nor is anything when the engine did not run (assessment None)."""
+    if detection.tier is Tier.EMERGENCY or assessment is None or not assessment.asks_first:
+        return detection.tier
+    return Tier.NONE
+
+
 def _describes_condition(reading: MessageReading, touched: set[str]) -> bool:
     """After an emergency reply, is this message more about the patient ("it's easing but still
     tight", "38.9") rather than doing as told ("ok, ambulance is coming") or a question? Then
@@ -247,6 +263,18 @@ def _describes_condition(reading: MessageReading, touched: set[str]) -> bool:
         return False  # "still waiting for the ambulance", "should I unlock the door?"
     short_thanks = reading.acknowledgement and len(words) <= ACKNOWLEDGEMENT_WORDS  # not "ok but it's tight"
     return not short_thanks and len(words) >= 2
+
+
+def _other_sign(findings: dict[str, dict[str, Any]], sign: str) -> bool:
+    """Another warning sign stands in the conversation (reported now or earlier, not taken
+    back): feeling hot then is no longer only a question."""
+    warning = ("call_provider", "emergency")
+    return any(
+        other != sign
+        and entry.get("active")
+        and (entry.get("tier") in warning or Disposition.rank(entry.get("disposition")) >= Disposition.rank("call_now"))
+        for other, entry in findings.items()
+    )
 
 
 def _reported(sign: str, entry: dict[str, Any]) -> ReportedFinding:

@@ -29,6 +29,7 @@ WHEN_VALUES: dict[str, tuple[Any, ...] | None] = {
     "chills": (True, False),
     "masked": (True, False),
     "stated": (True, False),
+    "other_sign": (True, False),
     "bleeding": ("uncontrolled", "soaking", "minor_ooze", "ongoing", "stopped", "unknown"),
     "trend": ("worse", "same", "better", "unsure", "unknown"),
     "size": ("growing", "large", "stable", "small", "unsure", "unknown"),

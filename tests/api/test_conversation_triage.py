@@ -63,6 +63,29 @@ def test_the_fever_number_given_later_is_understood_in_the_patients_units(client
     assert _state(client, conversation)["pending_question"] is None
 
 
+def test_feeling_warm_with_no_number_asks_first_and_the_number_decides(client, patient, conversation):
+    """The detector sees a fever-like feeling, but with no number the reply is the temperature
+    question with when to call (no escalation yet); the reading then decides."""
+    first = _say(client, patient, conversation, "come over all hot and clammy since tea")
+    assert (first["triage"]["level"], first["escalation_id"]) == ("none", None)
+    [ask] = first["replies"]
+    assert ask["kind"] == "follow_up" and "chills or shivers" in ask["text"]
+    assert _state(client, conversation)["pending_question"] == "temperature"  # a follow-up case can open
+    assert not _escalations(client, conversation)
+
+    second = _say(client, patient, conversation, "just checked: 38.9")
+    assert second["triage"]["disposition"] == "call_now" and second["escalation_id"]
+
+
+@pytest.mark.parametrize(
+    "text", ["I've got a fever tonight", "shivery and shaking under the duvet", "bleeding a bit and I feel hot"]
+)
+def test_a_fever_said_as_a_fact_chills_or_another_sign_do_not_wait_for_the_number(client, patient, conversation, text):
+    body = _say(client, patient, conversation, text)
+    assert body["triage"]["level"] == "call_provider" and body["escalation_id"]
+    assert body["replies"][0]["kind"] == "triage" and body["replies"][-1]["kind"] == "follow_up"
+
+
 def test_a_repeated_report_keeps_the_open_escalation(client, patient, conversation):
     first = _say(client, patient, conversation, "the site is bleeding through the dressing")
     again = _say(client, patient, conversation, "it is still bleeding")

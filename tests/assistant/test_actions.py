@@ -215,3 +215,20 @@ def test_a_risk_factor_alone_the_model_took_for_a_report_is_noted_not_escalated(
     assert messages[0]["custom"]["tier"] == tier
     if alone:
         assert messages[0]["custom"]["kind"] == "answer" and "straight away" in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("question", "says"), [("temperature", "chills or shivers"), ("trend", "if the pain gets worse")]
+)
+def test_asking_first_is_the_question_with_when_to_call_and_no_escalation(question, says):
+    """Warm with no number, or an ache with no trend: the answer decides, so the reply is the
+    question alone, saying when to call meanwhile; nothing is escalated yet."""
+    messages, events = _with_assessment(
+        "come over all hot and clammy since tea", "report_warning_sign", disposition=None, question=question
+    )
+    [ask] = messages
+    assert ask["custom"]["kind"] == "follow_up" and ask["custom"]["tier"] == "none"
+    assert ask["custom"]["question"] == question
+    assert says in ask["text"] and get_clinic().phone_now() in ask["text"]
+    assert SlotSet("pending_question", question) in events
+    assert not any(e.get("name") == "triage_tier" for e in events)
