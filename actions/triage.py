@@ -11,12 +11,30 @@ from actions.common import ClinicAction, latest_intent, send
 from bot.content import describe_signs
 from bot.content.triage_replies import both_units, question_reply, triage_reply, wrote_fahrenheit
 from bot.triage import Tier
-from bot.triage.conversation import ASSESSMENT_KEY, Assessment, Disposition, detector_floor
+from bot.triage.conversation import (
+    ASSESSMENT_KEY,
+    Assessment,
+    ConversationState,
+    Disposition,
+    assess,
+    detector_floor,
+)
 from bot.triage.detector import carried_or_detect
 from bot.triage.model import Detection, carried_in
 
 INFORM_TEMPERATURE = "inform_temperature"
 log = logging.getLogger("aftercare.actions")
+
+
+def one_message_assessment(detection: Detection, text: str, fever_threshold_c: float) -> Assessment | None:
+    """The message judged as a conversation of its own, when no assessment came along (`rasa
+    shell`, the single-message evaluation): the same protocol as through the API, so "I feel
+    hot" asks for the number there too. None if the engine fails: the detection decides."""
+    try:
+        return assess(ConversationState.empty(), detection, text, fever_threshold_c=fever_threshold_c)[1]
+    except Exception as error:  # noqa: BLE001 - a bug in the engine must not cost the reply
+        log.warning("one-message assessment failed", extra={"error_type": type(error).__name__})
+        return None
 
 
 def carried_assessment(latest: dict[str, Any]) -> Assessment | None:
@@ -52,7 +70,7 @@ class ActionTriageWarningSign(ClinicAction):
         text = latest.get("text") or ""
         carried = carried_in(latest) or carried_in(latest.get("metadata"))
         detection = carried_or_detect(carried, text, clinic.fever_threshold_c)
-        assessment = carried_assessment(latest)
+        assessment = carried_assessment(latest) or one_message_assessment(detection, text, clinic.fever_threshold_c)
         if assessment is not None and assessment.disposition is not None:
             return self._by_disposition(dispatcher, text, detection, assessment)
         if assessment is not None and detector_floor(detection, assessment) is Tier.NONE and assessment.asks_first:

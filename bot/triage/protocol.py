@@ -36,7 +36,8 @@ WHEN_VALUES: dict[str, tuple[Any, ...] | None] = {
 }
 ANSWER_LISTS = (
     "yes", "no", "unsure", "worse", "same", "better", "growing", "large", "stable", "small", "uncontrolled",
-    "stopped", "pressure", "soaking", "through", "minor_amounts", "dressing_off", "no_thermometer", "acknowledgements",
+    "stopped", "pressure", "soaking", "several_dressings", "through", "minor_amounts", "dressing_off",
+    "no_thermometer", "acknowledgements",
     "compliance", "reassurance",
 )  # fmt: skip
 FINDING_LISTS = ("pain", "bruise", "elsewhere", "stated_fever", "fever_hedges", "feels_hot", "chills", "unwell")

@@ -48,6 +48,7 @@ class MessageReading:
     ongoing: bool = False
     stopped: bool = False
     soaking: bool = False
+    several_dressings: bool = False  # more than one dressing soaked: heavy bleeding
     minor_ooze: bool = False
     pain: bool = False  # a pain word about the biopsy area, reported
     bruise: bool = False  # a bruise or lump word, reported
@@ -158,6 +159,7 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     reading.soaking = bool(_asserted(answers["soaking"], norm)) or (
         bool(_asserted(answers["through"], norm)) and not small_amount
     )
+    reading.several_dressings = bool(_asserted(answers["several_dressings"], norm))
     reading.ongoing = bool(answers["uncontrolled"].spans(norm))  # "won't stop" carries its own "not"
     reading.stopped = not reading.ongoing and bool(_asserted(answers["stopped"], norm))
     reading.minor_ooze = (

@@ -20,7 +20,9 @@ SYSTEMIC = {"fever", "breathing_difficulty", "chest_pain", "fainting", "confusio
             "coughing_or_vomiting_blood"}  # fmt: skip
 SIZE_SIGNS = ("bruise", "swelling", "redness")
 SIZE_RANK = {"unknown": 0, "small": 1, "stable": 1, "unsure": 2, "large": 3, "growing": 4}
-BLEEDING_RANK = {"unknown": 0, "minor_ooze": 1, "stopped": 2, "ongoing": 3, "uncontrolled": 4, "soaking": 5}
+# A worse account wins over a milder one said later; a soaked dressing is a question, so the
+# answer ("it stopped when I pressed") replaces it.
+BLEEDING_RANK = {"unknown": 0, "minor_ooze": 1, "soaking": 2, "stopped": 2, "ongoing": 3, "uncontrolled": 4}
 
 
 def _entry(findings: Findings, sign: str, tier: str, site: str | None) -> dict[str, Any]:
@@ -106,6 +108,7 @@ def _bleeding(findings, pending, reading: MessageReading, protocol: Protocol, to
         return
     answering = pending == "duration"
     said = reading.minutes is not None or reading.pressure or reading.ongoing or reading.stopped or reading.soaking
+    said = said or reading.several_dressings
     said = said and not reading.question  # "what should I press it with?" tells nothing new
     answered = answering and (said or reading.yes or reading.no)  # not "ok", not "thanks"
     if not ("bleeding" in touched or answered or said or reading.minor_ooze):
@@ -121,20 +124,23 @@ def _bleeding(findings, pending, reading: MessageReading, protocol: Protocol, to
 
 
 def _bleeding_status(reading: MessageReading, answering: bool, pressure_minutes: float) -> str:
-    """uncontrolled: still going after `pressure_minutes` under pressure, or "won't stop even
-    pressing"; an answer to our "how long, and does pressing stop it?" that says a long time
-    and not that it stopped counts too (the question told them to press)."""
+    """uncontrolled: still going after `pressure_minutes` under pressure, "won't stop even
+    pressing", or several dressings soaked; an answer to our "how long, and does pressing stop
+    it?" that says a long time and not that it stopped counts too (the question told them to
+    press). A soaked dressing alone is `soaking`: call now, and ask."""
     long = reading.minutes is not None and reading.minutes >= pressure_minutes
-    if reading.soaking:
-        return "soaking"
     if reading.ongoing and (long or (reading.pressure and reading.minutes is None)):
         return "uncontrolled"
     if long and not reading.stopped and (answering or reading.pressure):
         return "uncontrolled"
+    if reading.several_dressings and not reading.stopped:
+        return "uncontrolled"
     if reading.minor_ooze and not long:
         return "minor_ooze"
     if reading.stopped or (answering and reading.yes):
-        return "stopped"
+        return "stopped"  # also "soaked the plaster but it stopped when I pressed"
+    if reading.soaking:
+        return "soaking"
     if reading.pressure or reading.minutes is not None or (answering and (reading.no or reading.ongoing)):
         return "ongoing"  # ("keeps oozing" alone still asks how long, and whether pressing stops it)
     return "unknown"

@@ -79,9 +79,21 @@ def test_temperature_below_threshold_is_not_escalated():
 
 
 def test_temperature_after_fever_medicine_is_never_called_below_the_threshold():
+    """Judged as a conversation of its own (as through the API): a normal reading after fever
+    medicine proves nothing, so the protocol's masked_normal_reading row says call now."""
     messages, _ = run(ActionTriageWarningSign(), "took tylenol an hour ago, it's 37.1", "inform_temperature")
-    assert messages[0]["custom"]["tier"] == "none"
-    assert "below" not in messages[0]["text"] and "hide a fever" in messages[0]["text"]
+    assert messages[0]["custom"]["tier"] == "call_provider"
+    assert "below" not in messages[0]["text"] and "under the fever level" not in messages[0]["text"]
+
+
+def test_without_an_assessment_the_action_judges_the_message_as_its_own_conversation():
+    """`rasa shell` and the single-message evaluation send no assessment: feeling warm with no
+    number still asks first, and a soaked dressing is call now with the duration question."""
+    asked, _ = run(ActionTriageWarningSign(), "gone all sweaty and flushed tonight", "report_warning_sign")
+    assert [(m["custom"]["kind"], m["custom"]["tier"]) for m in asked] == [("follow_up", "none")]
+    soaked, _ = run(ActionTriageWarningSign(), "the gauze is soaked with blood", "report_warning_sign")
+    assert [m["custom"]["tier"] for m in soaked] == ["call_provider", "call_provider"]
+    assert soaked[-1]["custom"]["question"] == "duration"
 
 
 def test_a_complaint_away_from_the_biopsy_is_not_escalated():
@@ -117,7 +129,7 @@ def test_triage_uses_the_detection_that_came_with_the_message():
     from bot.triage.model import DETECTION_KEY
 
     latest = {
-        "text": "it hurts a bit",
+        "text": "like I said before",
         "intent": {"name": "report_warning_sign", "confidence": 1.0},
         "entities": [],
         DETECTION_KEY: get_detector().detect("I have chest pain").to_dict(),
