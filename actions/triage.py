@@ -79,11 +79,17 @@ class ActionTriageWarningSign(ClinicAction):
         intent = latest_intent(tracker)
         if detection.tier is Tier.NONE and intent == INFORM_TEMPERATURE:
             return self._temperature_without_fever(dispatcher, text, detection)
-        if detection.tier is Tier.NONE and detection.elsewhere_only:
+        elsewhere = assessment is not None and assessment.elsewhere and detection.tier is not Tier.EMERGENCY
+        if (detection.tier is Tier.NONE and detection.elsewhere_only) or elsewhere:
             # "my acne is red", "my ear aches a lot": a sign the detector placed away from the
             # biopsy; not escalated, and the patient is told who to ask instead.
             send(dispatcher, content.reply("other_complaint", clinic), kind="out_of_scope")
             return []
+        if detection.tier is Tier.NONE and assessment is not None and assessment.acknowledges:
+            # "ok, I've rung 911" after a call or emergency reply: the model may read the words
+            # as a report; the escalation is already open, so no second one and no question.
+            send(dispatcher, content.reply("acknowledged", clinic), kind="answer")
+            return [SlotSet("pending_question", None)]
         if detection.tier is Tier.NONE and assessment is not None and assessment.risk_factor_only:
             # "she's on chemo", "I take apixaban": the model may read it as a report, but nothing
             # is wrong yet. The API keeps the risk factor for what follows; no escalation now.

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, overload
 
-from bot.triage.model import FEVER_THRESHOLD_RANGE_C, Detection
+from bot.triage.model import FEVER_THRESHOLD_RANGE_C, REPORTED, Detection
 from bot.triage.protocol import Protocol, Row, load_protocol
 from bot.triage.reading import MessageReading, read_message
 from bot.triage.updates import apply_message
@@ -31,6 +31,9 @@ ASSESSMENT_KEY = "aftercare_assessment"
 ACKNOWLEDGEMENT_WORDS = 5
 # What a clarifying question asks about.
 QUESTIONS = ("temperature", "duration", "trend", "size")
+# Signs a message can carry on about for a complaint away from the biopsy ("my knee hurts",
+# then "it's getting worse actually"). Never a fever, bleeding or an emergency sign.
+CARRIES_ON_ELSEWHERE = frozenset({"increasing_pain", "redness", "swelling", "drainage"})
 
 
 # Least to most urgent; no disposition (None, or the protocol's "none") ranks 0.
@@ -105,6 +108,7 @@ class ConversationState:
     pending_question: str | None = None  # one of QUESTIONS, asked in the last reply
     emergency_told: bool = False  # an emergency reply went out: never ask a question after it
     turn: int = 0
+    elsewhere_topic: bool = False  # the last message was about a complaint away from the biopsy
 
     @classmethod
     def empty(cls) -> ConversationState:
@@ -125,6 +129,7 @@ class ConversationState:
             pending_question=pending,
             emergency_told=bool(data.get("emergency_told", False)),
             turn=int(data.get("turn", 0)),
+            elsewhere_topic=bool(data.get("elsewhere_topic", False)),
         )
 
 
@@ -140,6 +145,12 @@ class Assessment:
     # The message told a risk factor (chemotherapy, a blood thinner, ...) and nothing else: no
     # sign, no answer, no word of feeling unwell. Noted for what follows; it opens no escalation.
     risk_factor_only: bool = False
+    # After a call or emergency reply, the message only acknowledges it or tells of doing it
+    # ("ok, I've rung 911", "thanks, calling them now"): the escalation stays open, nothing new.
+    acknowledges: bool = False
+    # The message goes on about the complaint away from the biopsy said just before ("it's
+    # worse now" after "my knee hurts"): not a biopsy warning sign, nothing is escalated.
+    elsewhere: bool = False
 
     @property
     def tier(self) -> Tier:
@@ -163,6 +174,8 @@ class Assessment:
             "risk_factors": list(self.risk_factors),
             "sources": list(self.sources),
             "risk_factor_only": self.risk_factor_only,
+            "acknowledges": self.acknowledges,
+            "elsewhere": self.elsewhere,
         }
 
     @classmethod
@@ -179,6 +192,8 @@ class Assessment:
             risk_factors=tuple(str(r) for r in data.get("risk_factors", [])),
             sources=tuple(str(s) for s in data.get("sources", [])),
             risk_factor_only=bool(data.get("risk_factor_only", False)),
+            acknowledges=bool(data.get("acknowledges", False)),
+            elsewhere=bool(data.get("elsewhere", False)),
         )
 
 
@@ -204,6 +219,10 @@ def assess(
         raise ValueError(f"fever threshold {fever_threshold_c} C is outside {low}..{high}")
     protocol = protocol or load_protocol()
     reading = read_message(protocol, text)
+    carries_on = _carries_on_elsewhere(state, detection, reading, protocol)
+    if carries_on:  # its pain or swelling words are the earlier complaint's, not the site's
+        detection = replace(detection, findings=tuple(f for f in detection.findings if f.status != REPORTED))
+        reading = replace(reading, pain=False, bruise=False)
     findings = {sign: dict(attrs) for sign, attrs in state.findings.items()}
     risks = list(state.risk_factors) + sorted(reading.risks - set(state.risk_factors))
     touched = apply_message(
@@ -233,11 +252,16 @@ def assess(
         pending_question=question,
         emergency_told=emergency,
         turn=state.turn + 1,
+        elsewhere_topic=(detection.elsewhere_only or reading.pain_elsewhere or carries_on) and not touched,
     )
     reported = tuple(_reported(sign, findings[sign]) for sign, _ in counted)
     sources = tuple(dict.fromkeys(s for _, row in deciding for s in row.source))
     risk_factor_only = bool(reading.risks) and not (touched or detection.findings or reading.unwell or emergency)
-    return new_state, Assessment(disposition, reported, question, tuple(risks), sources, risk_factor_only)
+    acknowledges = _acknowledges(state, reading, touched, detection) and disposition is None
+    elsewhere = carries_on and disposition is None and question is None
+    return new_state, Assessment(
+        disposition, reported, question, tuple(risks), sources, risk_factor_only, acknowledges, elsewhere
+    )
 
 
 def detector_floor(detection: Detection, assessment: Assessment | None) -> Tier:
@@ -245,9 +269,32 @@ def detector_floor(detection: Detection, assessment: Assessment | None) -> Tier:
     tier, unless the conversation's engine read the same findings and asks first ("I feel hot"
     with no number: the temperature question, with when to call, decides). An emergency sign
     is never lowered, nor is anything when the engine did not run (assessment None)."""
-    if detection.tier is Tier.EMERGENCY or assessment is None or not assessment.asks_first:
+    if detection.tier is Tier.EMERGENCY or assessment is None:
         return detection.tier
-    return Tier.NONE
+    return Tier.NONE if assessment.asks_first or assessment.elsewhere else detection.tier
+
+
+def _carries_on_elsewhere(
+    state: ConversationState, detection: Detection, reading: MessageReading, protocol: Protocol
+) -> bool:
+    """The last message was about somewhere away from the biopsy, and this one goes on without
+    naming the biopsy site, reporting only signs such a complaint can have."""
+    if not state.elsewhere_topic or protocol.findings["biopsy_site"].search(reading.norm):
+        return False
+    return all(f.sign in CARRIES_ON_ELSEWHERE for f in detection.reported)
+
+
+def _acknowledges(state: ConversationState, reading: MessageReading, touched: set[str], detection: Detection) -> bool:
+    """After a call-now or emergency reply: "ok, I've rung 911", "thanks, ringing them now". Not
+    when the message reports, answers or asks anything, or has a word of feeling unwell."""
+    escalated = state.emergency_told or any(
+        entry.get("active") and Disposition.rank(entry.get("disposition")) >= Disposition.rank("call_now")
+        for entry in state.findings.values()
+    )
+    if not escalated or touched or detection.reported or reading.question or reading.unwell:
+        return False
+    short_thanks = reading.acknowledgement and len(reading.norm.split()) <= ACKNOWLEDGEMENT_WORDS
+    return reading.compliance or short_thanks
 
 
 def _describes_condition(reading: MessageReading, touched: set[str]) -> bool:

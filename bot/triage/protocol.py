@@ -40,7 +40,10 @@ ANSWER_LISTS = (
     "no_thermometer", "acknowledgements",
     "compliance", "reassurance",
 )  # fmt: skip
-FINDING_LISTS = ("pain", "bruise", "elsewhere", "stated_fever", "fever_hedges", "feels_hot", "chills", "unwell")
+FINDING_LISTS = (
+    "pain", "pain_slang", "bruise", "elsewhere", "biopsy_site", "stated_fever", "fever_hedges", "feels_hot", "chills",
+    "unwell",
+)  # fmt: skip
 
 
 class ProtocolError(ValueError):

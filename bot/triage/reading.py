@@ -52,6 +52,7 @@ class MessageReading:
     minor_ooze: bool = False
     pain: bool = False  # a pain word about the biopsy area, reported
     bruise: bool = False  # a bruise or lump word, reported
+    pain_elsewhere: bool = False  # a pain word about somewhere away from the biopsy ("my knee aches")
     chills: bool = False
     unwell: bool = False  # any word of feeling ill or of a symptom: a risk factor said with it is not alone
     stated_fever: bool = False  # "I have a fever", not hedged
@@ -89,17 +90,21 @@ def _first(protocol: Protocol, norm: str, order: tuple[str, ...]) -> str | None:
     return next((name for name in order if _asserted(protocol.answers[name], norm)), None)
 
 
-def _body_word(protocol: Protocol, norm: str, kind: str) -> bool:
-    """A pain or bruise word reported about the biopsy area (not negated, not elsewhere)."""
+def _body_word(protocol: Protocol, norm: str, kind: str) -> tuple[bool, bool]:
+    """(a pain or bruise word reported about the biopsy area, one reported about somewhere else)."""
     words = norm.split()
     elsewhere = protocol.findings["elsewhere"]
+    away = False
     for s, e in protocol.findings[kind].spans(norm):
         at = norm[:s].count(" ")
         around = " ".join(words[max(0, at - NEAR) : at + NEAR + 1])
-        if _negated(norm, s) or elsewhere.search(around) or NOT_A_REPORT_AFTER_PAIN.match(norm[e:]):
+        if _negated(norm, s) or NOT_A_REPORT_AFTER_PAIN.match(norm[e:]):
             continue
-        return True
-    return False
+        if elsewhere.search(around):
+            away = True
+            continue
+        return True, away
+    return False, away
 
 
 def _close(norm: str, phrases: PhraseList, start: int, end: int, within: int) -> bool:
@@ -126,6 +131,11 @@ def _risks(protocol: Protocol, norm: str) -> set[str]:
         elif age >= protocol.older_age_from:
             found.add("older_age")
     return found
+
+
+def found_site(protocol: Protocol, norm: str) -> bool:
+    """A word naming the biopsy site ("site", "hip", "where they", "dressing", ...)."""
+    return protocol.findings["biopsy_site"].search(norm)
 
 
 def read_message(protocol: Protocol, text: str) -> MessageReading:
@@ -166,8 +176,10 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
         small_amount and answers["dressing_off"].search(norm) and not (reading.ongoing or reading.soaking)
     )
     if not reading.question_start:
-        reading.pain = _body_word(protocol, norm, "pain")
-        reading.bruise = _body_word(protocol, norm, "bruise")
+        reading.pain, away = _body_word(protocol, norm, "pain")
+        away = away or _body_word(protocol, norm, "pain_slang")[1]  # "my knee is killing me"
+        reading.bruise = _body_word(protocol, norm, "bruise")[0]
+        reading.pain_elsewhere = away and not reading.pain and not found_site(protocol, norm)
     reading.chills = bool(_asserted(protocol.findings["chills"], norm))
     reading.unwell = protocol.findings["unwell"].search(norm)
     found = protocol.findings

@@ -122,6 +122,20 @@ def test_no_question_follows_an_emergency_reply(client, patient, conversation):
     assert _state(client, conversation)["pending_question"] is None
 
 
+def test_doing_what_the_emergency_reply_said_opens_nothing_new(client, patient, conversation):
+    first = _say(client, patient, conversation, "my husband just collapsed on the landing")
+    assert first["triage"]["level"] == "emergency" and first["escalation_id"]
+    then = _say(client, patient, conversation, "we've dialled for an ambulance")
+    assert then["triage"]["level"] == "none" and not [r for r in then["replies"] if r["kind"] == "follow_up"]
+    assert len(_escalations(client, conversation)) == 1
+
+
+def test_going_on_about_a_complaint_elsewhere_is_not_escalated(client, patient, conversation):
+    _say(client, patient, conversation, "my wrist aches from all the typing")
+    then = _say(client, patient, conversation, "it's getting worse actually")
+    assert (then["triage"]["level"], then["escalation_id"]) == ("none", None)
+
+
 def test_the_state_survives_a_restart(make_settings, assistant):
     settings = make_settings()
     headers = auth(settings)

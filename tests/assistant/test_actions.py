@@ -244,3 +244,21 @@ def test_asking_first_is_the_question_with_when_to_call_and_no_escalation(questi
     assert says in ask["text"] and get_clinic().phone_now() in ask["text"]
     assert SlotSet("pending_question", question) in events
     assert not any(e.get("name") == "triage_tier" for e in events)
+
+
+def test_an_acknowledgement_after_an_escalation_is_answered_without_a_second_one():
+    messages, events = _with_assessment(
+        "we've called an ambulance", "report_warning_sign", disposition=None, acknowledges=True
+    )
+    [reply] = messages
+    assert reply["custom"]["tier"] == "none" and reply["custom"]["kind"] == "answer"
+    assert get_clinic().emergency_number in reply["text"] and SlotSet("pending_question", None) in events
+
+
+def test_going_on_about_a_complaint_elsewhere_says_who_to_ask_and_escalates_nothing():
+    """The detector alone reads "it's getting worse" as the site's pain; the conversation knows
+    the last message was about a wrist."""
+    messages, events = _with_assessment("it's getting worse", "report_warning_sign", disposition=None, elsewhere=True)
+    [reply] = messages
+    assert reply["custom"]["tier"] == "none" and reply["custom"]["kind"] == "out_of_scope"
+    assert events == []

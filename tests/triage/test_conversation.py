@@ -100,7 +100,39 @@ def test_chills_stand_whatever_the_thermometer_says():
 def test_an_acknowledgement_keeps_the_state_and_asks_nothing():
     state, assessments = _play(["blood seeping out of the biopsy site", "ok will phone them"])
     assert assessments[1].disposition is None and assessments[1].question is None
-    assert state.findings["bleeding"]["active"]
+    assert state.findings["bleeding"]["active"] and assessments[1].acknowledges
+
+
+@pytest.mark.parametrize(
+    "later, acknowledges",
+    [("we've dialled 999, they're sending someone", True), ("cheers, ringing now", True),
+     ("ok but hes gone really pale", False), ("ok should i lie him down?", False)],
+)  # fmt: skip
+def test_doing_what_an_escalation_said_is_an_acknowledgement_not_a_report(later, acknowledges):
+    """After a call or emergency reply, "we've dialled 999" says nothing new: the triage action
+    answers it without a second escalation; a word of being unwell or a question is not one."""
+    _, (first, second) = _play(["she blacked out in the kitchen", later])
+    assert first.disposition is Disposition.EMERGENCY and second.acknowledges is acknowledges
+    _, (before,) = _play([later])
+    assert not before.acknowledges  # nothing escalated yet: nothing to acknowledge
+
+
+@pytest.mark.parametrize(
+    "follow_up, elsewhere",
+    [("its getting worse tbh", True), ("and now its swollen as well", True), ("the biopsy site is worse too", False),
+     ("now im bleeding from the hip", False), ("and I can't breathe properly", False)],
+)  # fmt: skip
+def test_going_on_about_a_complaint_elsewhere_is_not_a_biopsy_sign(follow_up, elsewhere):
+    """After "my wrist aches", "it's getting worse" is about the wrist: not escalated (the action
+    says who to ask). Naming the site, bleeding or an emergency sign is never carried off."""
+    detector = get_detector()
+    state, _ = _assess(ConversationState.empty(), "my wrist aches from typing")
+    assert state.elsewhere_topic
+    _, assessment = _assess(state, follow_up)
+    assert assessment.elsewhere is elsewhere
+    assert (assessment.disposition is None) is elsewhere
+    if not elsewhere:
+        assert assessment.disposition is not None or detector.detect(follow_up).tier is Tier.EMERGENCY
 
 
 @pytest.mark.parametrize(
