@@ -85,6 +85,11 @@ class ActionTriageWarningSign(ClinicAction):
             # biopsy; not escalated, and the patient is told who to ask instead.
             send(dispatcher, content.reply("other_complaint", clinic), kind="out_of_scope")
             return []
+        if detection.tier is Tier.NONE and assessment is not None and assessment.reassures:
+            # "never had any redness": the model may read the sign word as a report; every sign
+            # the detector found is denied and nothing else is wrong: when to call, no escalation.
+            send(dispatcher, content.reply("doing_well", clinic), kind="answer")
+            return []
         if detection.tier is Tier.NONE and assessment is not None and assessment.acknowledges:
             # "ok, I've rung 911" after a call or emergency reply: the model may read the words
             # as a report; the escalation is already open, so no second one and no question.

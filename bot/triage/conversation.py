@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, overload
 
-from bot.triage.model import FEVER_THRESHOLD_RANGE_C, REPORTED, Detection
+from bot.triage.model import FEVER_THRESHOLD_RANGE_C, NEGATED, REPORTED, Detection
 from bot.triage.protocol import Protocol, Row, load_protocol
 from bot.triage.reading import MessageReading, read_message
 from bot.triage.updates import apply_message
@@ -151,6 +151,9 @@ class Assessment:
     # The message goes on about the complaint away from the biopsy said just before ("it's
     # worse now" after "my knee hurts"): not a biopsy warning sign, nothing is escalated.
     elsewhere: bool = False
+    # Only signs said to be absent ("never had any redness", "no fever at all") and no word of
+    # feeling unwell: a reassurance, answered with when to call, even if the model read a report.
+    reassures: bool = False
 
     @property
     def tier(self) -> Tier:
@@ -176,6 +179,7 @@ class Assessment:
             "risk_factor_only": self.risk_factor_only,
             "acknowledges": self.acknowledges,
             "elsewhere": self.elsewhere,
+            "reassures": self.reassures,
         }
 
     @classmethod
@@ -194,6 +198,7 @@ class Assessment:
             risk_factor_only=bool(data.get("risk_factor_only", False)),
             acknowledges=bool(data.get("acknowledges", False)),
             elsewhere=bool(data.get("elsewhere", False)),
+            reassures=bool(data.get("reassures", False)),
         )
 
 
@@ -259,8 +264,10 @@ def assess(
     risk_factor_only = bool(reading.risks) and not (touched or detection.findings or reading.unwell or emergency)
     acknowledges = _acknowledges(state, reading, touched, detection) and disposition is None
     elsewhere = carries_on and disposition is None and question is None
+    quiet = disposition is None and question is None and not (touched or reading.risks or reading.question)
+    reassures = quiet and _only_denials(protocol, detection, text)
     return new_state, Assessment(
-        disposition, reported, question, tuple(risks), sources, risk_factor_only, acknowledges, elsewhere
+        disposition, reported, question, tuple(risks), sources, risk_factor_only, acknowledges, elsewhere, reassures
     )
 
 
@@ -282,6 +289,19 @@ def _carries_on_elsewhere(
     if not state.elsewhere_topic or protocol.findings["biopsy_site"].search(reading.norm):
         return False
     return all(f.sign in CARRIES_ON_ELSEWHERE for f in detection.reported)
+
+
+def _only_denials(protocol: Protocol, detection: Detection, text: str) -> bool:
+    """Every sign the detector found is negated, and with those words taken out no word of
+    feeling unwell nor a "but" is left ("never had any redness"; not "no redness but I feel
+    rotten")."""
+    if not detection.findings or any(f.status != NEGATED for f in detection.findings):
+        return False
+    rest = list(text)
+    for f in detection.findings:
+        rest[f.start : f.end] = " " * (f.end - f.start)
+    left = read_message(protocol, "".join(rest))
+    return not (left.unwell or protocol.findings["contrast"].search(left.norm))
 
 
 def _acknowledges(state: ConversationState, reading: MessageReading, touched: set[str], detection: Detection) -> bool:

@@ -42,7 +42,7 @@ ANSWER_LISTS = (
 )  # fmt: skip
 FINDING_LISTS = (
     "pain", "pain_slang", "bruise", "elsewhere", "biopsy_site", "stated_fever", "fever_hedges", "feels_hot", "chills",
-    "unwell",
+    "unwell", "contrast",
 )  # fmt: skip
 
 

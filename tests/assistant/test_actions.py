@@ -262,3 +262,10 @@ def test_going_on_about_a_complaint_elsewhere_says_who_to_ask_and_escalates_noth
     [reply] = messages
     assert reply["custom"]["tier"] == "none" and reply["custom"]["kind"] == "out_of_scope"
     assert events == []
+
+
+def test_a_reassurance_the_model_took_for_a_report_is_answered_with_when_to_call():
+    messages, events = _with_assessment("never any swelling", "report_warning_sign", disposition=None, reassures=True)
+    [reply] = messages
+    assert reply["custom"]["tier"] == "none" and reply["custom"]["kind"] == "answer"
+    assert get_clinic().phone_now() in reply["text"] and events == []

@@ -217,3 +217,16 @@ def test_a_risk_factor_alone_is_told_apart_from_one_said_with_a_complaint(text, 
     assert assessment.risk_factors and assessment.risk_factor_only is alone
     if alone:
         assert assessment.disposition is None
+
+
+@pytest.mark.parametrize(
+    "text, reassures",
+    [("theres been no bleeding at all", True), ("no fever and no swelling here", True),
+     ("no redness but i feel rotten", False), ("not swollen, something's not right though", False),
+     ("no fever but she's on chemo", False), ("is it bad that it's not red?", False), ("nope, it is bleeding", False)],
+)  # fmt: skip
+def test_only_denying_signs_is_a_reassurance(text, reassures):
+    """Every sign the detector found is denied and nothing else is wrong: the triage action
+    answers with when to call even if the model took the sign word for a report."""
+    _, (assessment,) = _play([text])
+    assert assessment.reassures is reassures

@@ -35,9 +35,9 @@ class ConversationGate:
 # assessment's disposition and question): 195 checks passed, 1 under-triaged turn (was 167 and
 # 22 when each message was judged alone); 200 once a risk factor said alone stopped escalating.
 # No question may follow an emergency reply (safety rule 1), so that floor is 0. Session 3
-# (feeling hot asks first, bleeding tiers, acknowledgements, complaints elsewhere): 223 checks,
-# 0 under-triaged turns. The floors are to reach 225 / 0.
-REGRESSION_FLOOR = ConversationGate(min_checks_passed=223, max_under_triaged=0, max_questions_after_emergency=0)
+# (feeling hot asks first, bleeding tiers, acknowledgements, complaints elsewhere, plain
+# denials): all 225 checks, 0 under-triaged turns.
+REGRESSION_FLOOR = ConversationGate(min_checks_passed=225, max_under_triaged=0, max_questions_after_emergency=0)
 
 
 @dataclass(frozen=True)
