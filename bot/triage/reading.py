@@ -19,6 +19,7 @@ NEGATORS = PhraseList(["not", "no", "never", "isnt", "wasnt", "arent", "werent",
 NEGATION_REACH = 3  # words before a phrase that can negate it ("not any bigger", "isn't getting any worse")
 NEAR = 4  # words either side of a pain word where another body part takes it elsewhere
 NOT_A_REPORT_AFTER_PAIN = re.compile(r"^ (?:killers?|relief|medicine|meds|tablets?|pills?|management)\b")
+FEELING_HOT = re.compile(r"^burning up\b")  # "I'm burning up" is feeling hot, not a burning pain
 THERMOMETER = PhraseList(["thermometer", "thermometers", "thermometre", "termometer", "themometer"])
 QUESTION_START = re.compile(
     r"^(?:how|what|when|why|which|who|where|should|can|could|will|would|is|are|do|does|did)\b(?!\s+not\b)"
@@ -98,7 +99,7 @@ def _body_word(protocol: Protocol, norm: str, kind: str) -> tuple[bool, bool]:
     for s, e in protocol.findings[kind].spans(norm):
         at = norm[:s].count(" ")
         around = " ".join(words[max(0, at - NEAR) : at + NEAR + 1])
-        if _negated(norm, s) or NOT_A_REPORT_AFTER_PAIN.match(norm[e:]):
+        if _negated(norm, s) or NOT_A_REPORT_AFTER_PAIN.match(norm[e:]) or FEELING_HOT.match(norm[s:]):
             continue
         if elsewhere.search(around):
             away = True
