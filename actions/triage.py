@@ -85,9 +85,9 @@ class ActionTriageWarningSign(ClinicAction):
             # biopsy; not escalated, and the patient is told who to ask instead.
             send(dispatcher, content.reply("other_complaint", clinic), kind="out_of_scope")
             return []
-        if detection.tier is Tier.NONE and assessment is not None and assessment.reassures:
-            # "never had any redness": the model may read the sign word as a report; every sign
-            # the detector found is denied and nothing else is wrong: when to call, no escalation.
+        if detection.tier is Tier.NONE and assessment is not None and (assessment.reassures or assessment.retracts):
+            # "never had any redness", "oops, I meant 36.9": the model may read a sign word as a
+            # report; every sign is denied or taken back and nothing else is wrong: when to call.
             send(dispatcher, content.reply("doing_well", clinic), kind="answer")
             return []
         if detection.tier is Tier.NONE and assessment is not None and assessment.acknowledges:

@@ -154,6 +154,9 @@ class Assessment:
     # Only signs said to be absent ("never had any redness", "no fever at all") and no word of
     # feeling unwell: a reassurance, answered with when to call, even if the model read a report.
     reassures: bool = False
+    # A correction that took an earlier report back ("oops, I meant 36.9", "sorry, I meant it's
+    # getting better"): nothing stands from it; answered with when to call, not escalated.
+    retracts: bool = False
 
     @property
     def tier(self) -> Tier:
@@ -180,6 +183,7 @@ class Assessment:
             "acknowledges": self.acknowledges,
             "elsewhere": self.elsewhere,
             "reassures": self.reassures,
+            "retracts": self.retracts,
         }
 
     @classmethod
@@ -199,6 +203,7 @@ class Assessment:
             acknowledges=bool(data.get("acknowledges", False)),
             elsewhere=bool(data.get("elsewhere", False)),
             reassures=bool(data.get("reassures", False)),
+            retracts=bool(data.get("retracts", False)),
         )
 
 
@@ -266,8 +271,19 @@ def assess(
     elsewhere = carries_on and disposition is None and question is None
     quiet = disposition is None and question is None and not (touched or reading.risks or reading.question)
     reassures = quiet and _only_denials(protocol, detection, text)
+    corrected = (bool(touched) or (bool(state.findings) and not reading.unwell)) and not detection.reported
+    retracts = reading.correction and corrected and disposition is None and question is None
     return new_state, Assessment(
-        disposition, reported, question, tuple(risks), sources, risk_factor_only, acknowledges, elsewhere, reassures
+        disposition,
+        reported,
+        question,
+        tuple(risks),
+        sources,
+        risk_factor_only,
+        acknowledges,
+        elsewhere,
+        reassures,
+        retracts,
     )
 
 

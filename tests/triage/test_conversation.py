@@ -230,3 +230,17 @@ def test_only_denying_signs_is_a_reassurance(text, reassures):
     answers with when to call even if the model took the sign word for a report."""
     _, (assessment,) = _play([text])
     assert assessment.reassures is reassures
+
+
+@pytest.mark.parametrize(
+    "first, correction",
+    [("thermometer says 38.7", "oops that was after my tea, its 36.8"),
+     ("the hip pain has got worse", "sorry typo, i meant its better"),
+     ("the edge of the site looks red", "actually no, its just where the tape was")],
+)  # fmt: skip
+def test_a_correction_that_takes_a_report_back_retracts_it(first, correction):
+    """The model may read the sign words of a correction as a report; the triage action answers
+    it with when to call instead (the escalation opened before stays the nurse's)."""
+    _, (reported, corrected) = _play([first, correction])
+    assert reported.disposition is Disposition.CALL_NOW
+    assert corrected.disposition is None and corrected.retracts
