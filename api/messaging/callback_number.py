@@ -38,6 +38,7 @@ KIND = "callback_number"
 class _Change:
     reply: Reply
     instead: bool  # the message was only about the number: the reply replaces the answer's
+    misread: bool = False  # the model took the bare number for a report: its escalation goes too
     event: dict[str, Any] | None = None  # the case's escalation.updated, to publish
 
 
@@ -64,6 +65,8 @@ def follow_up(ctx: AppContext, conversation_id: str, text: str, answer: Answer) 
     if change.instead:
         # The assistant's reading of a bare number ("I did not understand", a topic guess) goes.
         answer.replies, answer.topic, answer.asked = [change.reply], None, None
+        if change.misread:
+            answer.tier, answer.disposition = Tier.NONE, None
     else:
         answer.replies.append(change.reply)
     if change.event is not None:
@@ -86,8 +89,9 @@ def _step(ctx: AppContext, conversation_id: str, text: str, answer: Answer) -> _
                 steps.propose(conversation, given)
                 return _Change(_reply(ctx, "callback_confirm_number", steps.BUTTONS, number=given), instead=False)
             return None
-        calm = answer.tier is Tier.NONE and answer.disposition in (None, Disposition.SELF_CARE)
         number = steps.find_number(text)
+        misread = number is not None and _misread_number(text, answer)
+        calm = misread or (answer.tier is Tier.NONE and answer.disposition in (None, Disposition.SELF_CARE))
         confirming = conversation.callback_step == steps.CONFIRMING
         # Only about the callback: a bare number, or a bare Yes/No to "is that right?". The model
         # may read a bare number as a temperature and ask for one: that reading is dropped.
@@ -98,7 +102,7 @@ def _step(ctx: AppContext, conversation_id: str, text: str, answer: Answer) -> _
         if number is not None:
             steps.propose(conversation, number)
             confirm = _reply(ctx, "callback_confirm_number", steps.BUTTONS, number=number)
-            return _Change(confirm, instead=only)
+            return _Change(confirm, instead=only, misread=only and misread)
         if not only:
             return None
         if steps.says_yes(text):
@@ -107,6 +111,12 @@ def _step(ctx: AppContext, conversation_id: str, text: str, answer: Answer) -> _
             return _Change(_reply(ctx, "callback_number_saved", number=number), instead=True, event=event)
         name = "callback_ask_number_again" if steps.decline(conversation) else "callback_number_not_given"
         return _Change(_reply(ctx, name), instead=True)
+
+
+def _misread_number(text: str, answer: Answer) -> bool:
+    """The statistical model read a message that is only a phone number as a report: no sign
+    from the detector or the conversation backs the escalation, and we had asked for the number."""
+    return answer.tier is Tier.CALL_PROVIDER and not answer.signs and steps.is_essentially_number(text)
 
 
 def _number_known(session: Session, conversation: Conversation) -> bool:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from api.care_team.service import held_reply_text, holding_nurse
 from api.context import AppContext
 from api.conversations import repository
+from api.conversations.callback_number import without_numbers
 from api.conversations.schemas import MessageResult, Reply, Triage
 from api.db import off_loop, transaction
 from api.escalations.service import event_payload, open_escalation
@@ -85,7 +86,7 @@ async def _ask_assistant(
         # The detection goes along, so the assistant does not run the detector a second time;
         # the assessment, so its actions reply by the conversation's disposition.
         reply = await asyncio.wait_for(
-            ctx.assistant.respond(sender, text, detection=detection, assessment=assessment),
+            ctx.assistant.respond(sender, without_numbers(text), detection=detection, assessment=assessment),
             ctx.settings.agent_timeout_seconds,
         )
     except Exception as error:  # timeout, model error, action error: the patient still gets a safe reply

@@ -12,11 +12,20 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from api.conversations.callback_number import NO_PAYLOAD, YES_PAYLOAD, find_number, is_essentially_number
+from api.conversations.callback_number import (
+    NO_PAYLOAD,
+    YES_PAYLOAD,
+    find_number,
+    is_essentially_number,
+    without_numbers,
+)
 from api.conversations.models import Conversation
 from api.escalations.models import OutboxEvent
 from api.identity import mint_patient_token
 from api.main import create_app
+from api.messaging import callback_number
+from api.messaging.answer import Answer
+from bot.triage import Tier
 from tests.staff.conftest import login
 
 HOOK = "https://hooks.clinic.example/aftercare"
@@ -93,6 +102,12 @@ def test_lay_formats_are_read_as_a_number_and_shown_grouped(text, shown):
 )
 def test_readings_dates_and_words_are_not_numbers(text):
     assert find_number(text) is None and not is_essentially_number(text)
+
+
+def test_the_model_reads_my_number_where_the_patient_typed_digits():
+    assert without_numbers("ring me back on 07700 900123 please") == "ring me back on my number please"
+    assert without_numbers("it's 38.5 since 2026-11-27") == "it's 38.5 since 2026-11-27"  # not numbers
+    assert without_numbers("the site is bleeding") == "the site is bleeding"
 
 
 def test_a_number_with_other_words_is_not_only_a_number():
@@ -227,3 +242,16 @@ def test_a_number_given_with_the_request_is_confirmed_without_asking_for_it(clie
     assert result["replies"][-1]["text"] == "The nurse will call you on 07700 900123. Is that right?"
     send("yes")
     assert _contact(ctx, conversation) == ("07700 900123", "chat", None)
+
+
+def test_a_bare_number_the_model_took_for_a_report_opens_nothing(client, ctx, settings):
+    """The model may read a typed number as a warning sign; with nothing from the detector or the
+    conversation behind it, the asked-for number is confirmed and no escalation report is made."""
+    conversation, send = _start(client, settings)
+    send(ASK_FOR_A_PERSON)
+    misread = Answer([], Tier.CALL_PROVIDER, [], None, "assistant")
+    answer = callback_number.follow_up(ctx, conversation, "07700 900123", misread)
+    assert [r.kind for r in answer.replies] == ["callback_number"]
+    assert answer.tier is Tier.NONE and answer.disposition is None
+    backed = Answer([], Tier.CALL_PROVIDER, ["bleeding"], None, "assistant")  # a sign said earlier stands
+    assert callback_number.follow_up(ctx, conversation, "07700 900123", backed).tier is Tier.CALL_PROVIDER
