@@ -27,7 +27,8 @@ from bot.triage.vocabulary import EscalationStatus, EscalationTier
 
 router = APIRouter()
 RECHECK_SECONDS = 15.0
-_PUBLIC_FIELDS = ("escalation_id", "tier", "signs", "created_at", "status", "by", "held_by", "report_count")
+# `change`: what an escalation.updated changed ("contact": a callback number confirmed; never the number).
+_PUBLIC_FIELDS = ("escalation_id", "tier", "signs", "created_at", "status", "by", "held_by", "report_count", "change")
 _PRIORITY = {tier.value: tier.priority for tier in EscalationTier}
 
 

@@ -59,6 +59,13 @@ def test_only_whitelisted_fields_are_sent(ctx, client, nurse):
     }
 
 
+def test_a_confirmed_callback_number_is_announced_as_a_contact_change_without_the_number():
+    event = {**EVENT, "event": "escalation.updated", "change": "contact", "phone": "+44 7700 900123"}
+    data = public_event(event)
+    assert data["change"] == "contact"  # the console says "Callback number confirmed"
+    assert "phone" not in data and "+44 7700 900123" not in json.dumps(data)
+
+
 def test_the_public_event_orders_callbacks_last():
     assert public_event({**EVENT, "tier": "callback"})["priority"] == 2
 
