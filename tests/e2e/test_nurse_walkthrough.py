@@ -98,6 +98,7 @@ def confirm_callback_number(page: Page, chat: Locator) -> None:
     expect(chat).to_contain_text(f"The nurse will call you on {NUMBER_SHOWN}. Is that right?")
     chat.get_by_role("button", name="Yes", exact=True).last.click()
     expect(chat).to_contain_text(f"The nurse will call you back on {NUMBER_SHOWN}", timeout=REPLY_TIMEOUT_MS)
+    expect(page.locator(".ma-alert")).to_be_empty()  # a phone number is no warning sign: no call-now banner
 
 
 # --- the nurse's side --------------------------------------------------------------------------
