@@ -37,9 +37,45 @@ def worker_count(value: str) -> int:
 def bind(host: str, port: int) -> socket.socket:
     """The listening socket, bound before anything slow starts, so a taken port is one clear
     line and exit status 1 (not a traceback after the model started loading)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = _socket(host)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    _bind_or_exit(sock, host, port)
+    sock.listen(2048)
+    return sock
+
+
+def bind_worker(host: str, port: int) -> socket.socket:
+    """One of several workers' sockets on the port `reserve` holds: bound, not yet listening.
+    uvicorn listens on it once the worker's app has started, so no connection waits in the
+    queue of a worker that is still importing or migrating."""
+    sock = _socket(host)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    _bind_or_exit(sock, host, port)
+    return sock
+
+
+def reserve(host: str, port: int) -> socket.socket:
+    """Several workers: the supervisor's hold on the port while each worker binds its own
+    socket with SO_REUSEPORT, so the kernel spreads new connections evenly over the workers.
+    (One shared socket does not: whichever worker wakes first accepts every connection
+    waiting, and under load one worker ends up with most keep-alive connections.)
+
+    A plain bind first, so anything already on the port, another `aftercare serve` included,
+    is the same clear error; then a socket that never listens (so it is never handed a
+    connection) keeps other programs off the port until the supervisor exits."""
+    bind(host, port).close()
+    sock = _socket(host)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    _bind_or_exit(sock, host, port)
+    return sock
+
+
+def _socket(host: str) -> socket.socket:
+    return socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+
+
+def _bind_or_exit(sock: socket.socket, host: str, port: int) -> None:
     try:
         sock.bind((host, port))
     except OSError as error:
@@ -47,8 +83,6 @@ def bind(host: str, port: int) -> socket.socket:
         if error.errno == errno.EADDRINUSE:
             sys.exit(f"error: port {port} is already in use; pass --port")
         sys.exit(f"error: cannot listen on {host}:{port}: {error.strerror}")
-    sock.listen(2048)
-    return sock
 
 
 def multi_process_problem(settings: Settings, workers: int) -> str | None:
@@ -67,9 +101,10 @@ def multi_process_problem(settings: Settings, workers: int) -> str | None:
     return f"--workers {workers} needs " + " and ".join(missing) + "; or run --workers 1"
 
 
-def _run_worker(sockets: list[socket.socket] | None = None) -> None:
-    """One server process: its own settings, app and model (uvicorn's supervisor calls this in
-    each child; with one worker it runs in the `aftercare serve` process itself)."""
+def _run_worker(sockets: list[socket.socket] | None = None, own_port: tuple[str, int] | None = None) -> None:
+    """One server process: its own settings, app and model. With one worker it runs in the
+    `aftercare serve` process on the socket bound there; one of several binds its own
+    (`own_port`) once its app is built."""
     from api.draining import DrainingServer
     from api.main import create_app
     from api.serving import uvicorn_config
@@ -77,8 +112,16 @@ def _run_worker(sockets: list[socket.socket] | None = None) -> None:
 
     settings = Settings()
     app = create_app(settings)
+    if own_port is not None:
+        sockets = [bind_worker(*own_port)]
     # Bounded h11, trusted proxies only, our JSON logging (api.serving); the socket is bound already.
     DrainingServer(uvicorn_config(app, settings), app.state.ctx).run(sockets=sockets)
+
+
+def _run_one_of_several(host: str, port: int, _shared: list[socket.socket] | None = None) -> None:
+    """uvicorn's supervisor calls this in each child: the worker listens on its own
+    SO_REUSEPORT socket (`reserve`), not on one shared with the others."""
+    _run_worker(own_port=(host, port))
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -89,7 +132,7 @@ def _serve(args: argparse.Namespace) -> None:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(2)
-    sock = bind(args.host, args.port)
+    sock = bind(args.host, args.port) if args.workers == 1 else reserve(args.host, args.port)
     if not settings.model_path.exists():
         print(
             f"warning: no model at {settings.model_path}; run `aftercare train` (serving fail-safe replies)",
@@ -101,12 +144,16 @@ def _serve(args: argparse.Namespace) -> None:
     if args.workers == 1:
         _run_worker([sock])
         return
+    import functools
+
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    # The supervisor restarts a worker that dies; each worker loads its own model.
+    # The supervisor restarts a worker that dies; each worker loads its own model and binds
+    # its own socket; `sock` keeps the port reserved meanwhile and is never passed on.
     config = uvicorn.Config("api.main:create_app", workers=args.workers, log_config=None)
-    Multiprocess(config, target=_run_worker, sockets=[sock]).run()
+    worker = functools.partial(_run_one_of_several, args.host, args.port)
+    Multiprocess(config, target=worker, sockets=[]).run()
 
 
 def _patient_token(args: argparse.Namespace) -> None:

@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from api.cli import bind, multi_process_problem
+from api.cli import bind, bind_worker, multi_process_problem, reserve
 from api.logging_config import JsonFormatter
 from bot.cli import build_parser, main
 
@@ -38,6 +38,64 @@ def test_a_port_in_use_is_one_clear_line_and_a_failing_exit():
     finally:
         taken.close()
     assert exit_.value.code == f"error: port {port} is already in use; pass --port"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _accept_all(sock: socket.socket) -> int:
+    sock.setblocking(False)
+    accepted = 0
+    while True:
+        try:
+            connection, _ = sock.accept()
+        except BlockingIOError:
+            return accepted
+        connection.close()
+        accepted += 1
+
+
+def test_several_workers_each_listen_on_the_port_and_the_kernel_spreads_connections():
+    port = _free_port()
+    holder = reserve("127.0.0.1", port)
+    workers = [bind_worker("127.0.0.1", port) for _ in range(2)]
+    for sock in workers:
+        sock.listen()  # what uvicorn does once the worker's app has started
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(32)]
+    try:
+        counts = [_accept_all(sock) for sock in workers]
+    finally:
+        for sock in [*clients, *workers, holder]:
+            sock.close()
+    assert sum(counts) == 32  # the supervisor's reservation never listens, so it is handed none
+    assert 0 not in counts  # all 32 on one worker would be a 1 in 2**31 chance
+
+
+@pytest.mark.parametrize("second", [bind, reserve])
+def test_a_second_server_on_a_reserved_port_is_the_same_clear_error(second):
+    port = _free_port()
+    holder = reserve("127.0.0.1", port)
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            second("127.0.0.1", port)
+    finally:
+        holder.close()
+    assert exit_.value.code == f"error: port {port} is already in use; pass --port"
+
+
+def test_a_worker_socket_does_not_listen_before_its_app_has_started():
+    port = _free_port()
+    holder = reserve("127.0.0.1", port)
+    worker = bind_worker("127.0.0.1", port)
+    try:
+        with pytest.raises(ConnectionRefusedError):  # refused at once, not queued behind a start-up
+            socket.create_connection(("127.0.0.1", port), timeout=5)
+    finally:
+        worker.close()
+        holder.close()
 
 
 def _subcommand(name: str) -> argparse.ArgumentParser:
