@@ -1,0 +1,185 @@
+"""`aftercare serve --workers 2` as the Dockerfile runs it, on PostgreSQL and Redis: new
+connections go to both workers, and SIGTERM to the supervisor drains both workers, answers
+what arrives meanwhile, stores every acknowledged report, then exits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import ROOT, auth
+from tests.scale.servers import wait_for
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+CONNECTIONS = 32  # the kernel hashes each to a worker: all on one would be a 1 in 2**31 chance
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def _owners(pids: list[int], port: int) -> dict[int, int]:
+    """Which process holds the server end of each established connection to `port`:
+    {client port: pid}, from /proc (the socket inodes in each process's fd table)."""
+    inodes: dict[str, int] = {}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes[target[8:-1]] = pid
+    owners = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+        if state == "01" and int(local.split(":")[1], 16) == port and inode in inodes:
+            owners[int(remote.split(":")[1], 16)] = inodes[inode]
+    return owners
+
+
+@pytest.fixture
+def two_workers(make_settings, tmp_path, postgres_url, redis_url):
+    settings = make_settings(model_path=tmp_path / "no-model", database_url=postgres_url, redis_url=redis_url)
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tools'}",
+        "AFTERCARE_DATABASE_URL": postgres_url,
+        "AFTERCARE_REDIS_URL": redis_url,
+        "AFTERCARE_SPOOL_PATH": str(settings.spool_path),
+        "AFTERCARE_MODEL_PATH": str(settings.model_path),  # fail-safe replies: no model load per worker
+        "AFTERCARE_DRAIN_SECONDS": "2",
+        "AFTERCARE_PATIENT_RATE_LIMIT": "1000/minute",
+        "AFTERCARE_CLIENT_RATE_LIMIT": "1000/minute",
+    }
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    try:
+        wait_for(lambda: len(_listening_workers(server.pid, port)) == 2, 120, "both workers to listen")
+        yield server, port, settings
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=30)
+        for pid in _descendants(server.pid):  # workers left behind by the kill
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _listening_workers(supervisor: int, port: int) -> set[int]:
+    """Workers with a listening socket on `port` (each has its own: SO_REUSEPORT)."""
+    listening = {
+        line.split()[9]
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port
+    }
+    found = set()
+    for pid in _descendants(supervisor):
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                if os.readlink(fd)[8:-1] in listening:
+                    found.add(pid)
+            except OSError:
+                continue
+    return found
+
+
+def test_new_connections_are_spread_over_both_workers(two_workers):
+    server, port, _ = two_workers
+    url = f"http://127.0.0.1:{port}/healthz"
+    clients = [httpx.Client(timeout=30) for _ in range(CONNECTIONS)]
+    try:
+        for client in clients:  # one request each; the connection stays open (keep-alive)
+            assert client.get(url).status_code == 200
+        workers = _descendants(server.pid)
+        owners = _owners(workers, port)
+    finally:
+        for client in clients:
+            client.close()
+    assert len(owners) == CONNECTIONS
+    assert len(set(owners.values())) == 2  # not every connection on whichever worker woke first
+
+
+def test_sigterm_drains_both_workers_and_loses_no_acknowledged_report(two_workers):
+    server, port, settings = two_workers
+    url = f"http://127.0.0.1:{port}"
+    headers = auth(settings)
+    conversation = httpx.post(f"{url}/api/v1/conversations", headers=headers, timeout=30).json()["conversation_id"]
+    answered: list[str] = []
+    while_draining: list[int] = []
+    draining = threading.Event()
+
+    def send() -> None:
+        for n in range(2000):  # bounded: the server is gone long before
+            try:  # a new connection each time, so both workers get messages
+                response = httpx.post(
+                    f"{url}/api/v1/conversations/{conversation}/messages",
+                    json={"text": f"my site is bleeding {n}"},
+                    headers=headers,
+                    timeout=30,
+                )
+            except httpx.TransportError:
+                return  # the listeners closed: never processed
+            assert response.status_code == 200, response.status_code
+            answered.append(response.json()["escalation_id"])
+            if draining.is_set():
+                while_draining.append(n)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        wait_for(lambda: len(answered) >= 5, what="the first answers")
+        server.send_signal(signal.SIGTERM)  # to the supervisor only, as `docker stop` does
+        wait_for(lambda: _draining(url), seconds=10, what="/readyz to report draining")
+        draining.set()
+        assert server.poll() is None  # still serving while the balancer takes it out
+        server.wait(timeout=60)
+    finally:
+        sender.join(timeout=60)
+    assert server.returncode == 0
+    assert while_draining, "nothing was answered during the drain period"
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT count(*) FROM escalation_reports")).scalar_one()
+    engine.dispose()
+    assert stored == len(answered) and all(answered)
+
+
+def _draining(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=2).json()["checks"]["accepting"] is False
+    except httpx.TransportError:
+        return False
