@@ -64,6 +64,14 @@ def test_section_shows_both_systems_side_by_side():
     assert "| 16 concurrent (64 conv. x 6 turns) | p50 ms |" in text
     assert "| Peak RSS per worker (MiB) | 900, 899 |" in text
     assert "| CPU s per worker (how evenly they share) | 2.5, 2.2 |" in text
+
+
+def test_section_shows_how_much_of_the_machine_each_system_got():
+    scale = fake_scale(60.0, 30.0, 0.0, 900 * 2**20)
+    scale["systems"]["service"]["phases"]["concurrent_16"]["server_cpu_ms_per_msg"] = 30.0
+    scale["systems"]["plain_rasa"]["phases"]["concurrent_16"]["server_cpu_ms_per_msg"] = 35.0
+    text = "\n".join(section(scale))
+    assert "|  | cores used (msg/s x CPU per msg) | 1.80 | 1.05 | 1.71x |" in text
     assert "| PostgreSQL + Redis CPU ms per service message (throwaway servers only) | 4.0 |" in text
     assert "WARNING: the machine was not idle" in text
 

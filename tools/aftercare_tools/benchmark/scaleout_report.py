@@ -43,12 +43,22 @@ def _phase_rows(service: dict, rasa: dict) -> list[str]:
         cells.append(("throughput msg/s", _num(ours), _num(other), _ratio(stats.ratio(ours, other))))
         ours, other = mine.get("server_cpu_ms_per_msg"), theirs.get("server_cpu_ms_per_msg")
         cells.append(("server CPU ms/msg", _num(ours), _num(other), _ratio(stats.ratio(ours, other))))
+        ours, other = _cores(mine), _cores(theirs)
+        cells.append(
+            ("cores used (msg/s x CPU per msg)", _num(ours, 2), _num(other, 2), _ratio(stats.ratio(ours, other)))
+        )
         split = ", ".join(_num(seconds) for seconds in mine.get("worker_cpu_s") or []) or "n/a"
         cells.append(("CPU s per worker (how evenly they share)", split, "", ""))
         cells.append(("errors", mine.get("errors", 0), theirs.get("errors", "n/a"), ""))
         for index, (label, *values) in enumerate(cells):
             rows.append(_row(shape if index == 0 else "", label, *values))
     return rows
+
+
+def _cores(phase: dict) -> float | None:
+    """How much of the machine a system got in a phase: its servers' CPU seconds per second."""
+    rate, cpu_ms = phase.get("throughput_msgs_per_s"), phase.get("server_cpu_ms_per_msg")
+    return None if rate is None or cpu_ms is None else rate * cpu_ms / 1000
 
 
 def _long_rows(service: dict, rasa: dict) -> list[str]:
@@ -139,8 +149,13 @@ def section(scale: dict[str, Any]) -> list[str]:
         "|---|---:|---:|---:|",
         *_memory_rows(service, rasa),
         "",
-        "Each worker loads its own model; the long conversation's turns land on whichever worker "
-        "accepts them, each waiting for the previous turn's commit (the per-conversation Redis lock).",
+        "Each worker loads its own model and listens on its own SO_REUSEPORT socket (the kernel "
+        "spreads new connections over the workers); the long conversation's turns land on whichever "
+        "worker holds the connection, each waiting for the previous turn's commit (the "
+        "per-conversation Redis lock).",
+        f"Cores used: the service's {workers} workers can use {workers} cores, plain Rasa's server "
+        "(one Python process) about one plus its action server; when each used less than that, "
+        "the CPU that other work on the machine left over set the throughput ratio, not the servers.",
     ]
     outcomes: dict[str, int] = {}
     for phase in (service.get("phases") or {}).values():
