@@ -38,6 +38,7 @@ def _minute(index: int, p99: float, rss_mib: int, errors: int = 0) -> dict:
         "p50_ms": p99 / 3,
         "p99_ms": p99,
         "rss_bytes": rss_mib * 2**20,
+        "other_cpu_cores": 1.25,
     }
 
 
@@ -78,7 +79,7 @@ def test_soak_md_has_a_row_per_minute_and_the_checks(tmp_path):
     paths = soak_report.write(fake_soak([80, 90], [1900, 1905]), tmp_path)
     text = paths[0].read_text()
     assert "| Errors | 0.00 | <= 0 | PASS |" in text
-    assert "| 2 | 600 | 0 | 30.0 | 90.0 | 1,905 |" in text
+    assert "| 2 | 600 | 0 | 30.0 | 90.0 | 1,905 | 1.25 |" in text
     assert "30.0 messages/s = 60% of 50.0 messages/s" in text
     assert json.loads(paths[1].read_text())["minutes"][1]["p99_ms"] == 90
 
@@ -89,3 +90,11 @@ def test_a_failed_start_is_reported(tmp_path):
     targets = result["targets"]
     assert isinstance(targets, list) and [t["passed"] for t in targets] == [None, None, None]
     assert "The run failed: postgres exited" in soak_report.markdown(result)
+
+
+def test_other_cpu_leaves_out_the_servers_under_test():
+    """Servers that used more CPU than the whole machine (impossible) leave nothing for others."""
+    used = iter([0.0, 1e9])
+    other = soak.OtherCpu(lambda: next(used))
+    sum(range(200_000))  # a little CPU time passes
+    assert other.cores() == 0.0

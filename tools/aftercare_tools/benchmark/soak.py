@@ -9,6 +9,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,14 @@ import httpx
 
 from aftercare_tools.benchmark import messages, phases, stats
 from aftercare_tools.benchmark.backends import Backends, provide
-from aftercare_tools.benchmark.runner import CpuMeter, _machine, _model_info, busy_note
+from aftercare_tools.benchmark.runner import (
+    CpuMeter,
+    _machine,
+    _machine_busy_seconds,
+    _model_info,
+    _own_cpu_seconds,
+    busy_note,
+)
 from aftercare_tools.benchmark.servers import StartupError, _status_kib, children
 from aftercare_tools.benchmark.systems import System, start_service
 from aftercare_tools.benchmark.targets import Outcome
@@ -55,11 +63,33 @@ def rss_bytes(system: System) -> dict[str, int]:
     return found
 
 
+class OtherCpu:
+    """CPU the rest of the machine used since the last call, in cores: all busy time minus this
+    process (the load client) and the servers under test. Shows whether a slow minute was the
+    service's doing or the machine's."""
+
+    def __init__(self, servers: Callable[[], float]) -> None:
+        self.servers = servers  # CPU seconds the servers under test have used so far
+        self._last = self._now()
+
+    def _now(self) -> tuple[float, float] | None:
+        busy = _machine_busy_seconds()
+        return None if busy is None else (time.perf_counter(), busy - _own_cpu_seconds() - self.servers())
+
+    def cores(self) -> float | None:
+        now, last = self._now(), self._last
+        self._last = now
+        if now is None or last is None or now[0] <= last[0]:
+            return None
+        return max(now[1] - last[1], 0.0) / (now[0] - last[0])
+
+
 @dataclass
 class Minute:
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     rss: list[int] = field(default_factory=list)  # total worker RSS, sampled
+    other_cores: list[float] = field(default_factory=list)  # the rest of the machine, sampled
 
     def summary(self, index: int) -> dict[str, Any]:
         latency = stats.summarize(self.latencies)
@@ -71,14 +101,16 @@ class Minute:
             "p50_ms": latency["p50"],
             "p99_ms": latency["p99"],
             "rss_bytes": self.rss[-1] if self.rss else None,
+            "other_cpu_cores": sum(self.other_cores) / len(self.other_cores) if self.other_cores else None,
         }
 
 
 class Soak:
     """Conversations started at a steady rate; each sends its turns after a think time."""
 
-    def __init__(self, system: System, rate: float, seconds: float, progress: bool) -> None:
+    def __init__(self, system: System, rate: float, seconds: float, progress: bool, other_cpu: OtherCpu) -> None:
         self.system, self.rate, self.seconds, self.progress = system, rate, seconds, progress
+        self.other_cpu = other_cpu
         self.minutes: list[Minute] = [Minute() for _ in range(int(-(-seconds // 60)))]
         self.sent = 0
         self.started = 0.0
@@ -121,6 +153,9 @@ class Soak:
             total = sum(rss_bytes(self.system).values())
             minute = self._minute()
             minute.rss.append(total)
+            other = self.other_cpu.cores()
+            if other is not None:
+                minute.other_cores.append(other)
             if self.progress:
                 p99 = stats.percentile(minute.latencies, 99)
                 errors = sum(sum(m.errors.values()) for m in self.minutes)
@@ -241,7 +276,9 @@ def run_soak(
             result["capacity_msgs_per_s"] = capacity
             result["rate_msgs_per_s"] = rate = LOAD_FRACTION * capacity
             print(f"soak: {rate:.1f} messages/s for {seconds:.0f} s", file=sys.stderr, flush=True)
-            soak = Soak(system, rate, seconds, progress)
+            running, shared = system, backends
+            other_cpu = OtherCpu(lambda: running.cpu() + (shared.cpu() if shared else 0.0))
+            soak = Soak(system, rate, seconds, progress, other_cpu)
             asyncio.run(soak.run())
             result["minutes"] = [m.summary(i) for i, m in enumerate(soak.minutes)]
             result["messages"] = sum(m["messages"] for m in result["minutes"])

@@ -43,19 +43,21 @@ def markdown(result: dict[str, Any]) -> str:
         "messages answered in all.",
         "- RSS: the workers' resident memory (VmRSS) summed, sampled every "
         f"{soak.SAMPLE_SECONDS:g} s; growth from the end of minute 1 to the end of the run.",
+        "- Other jobs' CPU: what the rest of the machine used (all busy time minus the load client, "
+        "the service and its PostgreSQL and Redis): a p99 that rises with it is the machine's, not the service's.",
         "",
         "| Check | Measured | Limit | Result |",
         "|---|---:|---:|:---:|",
         *[_target(row) for row in result.get("targets") or []],
         "",
-        "| Minute | Messages | Errors | p50 ms | p99 ms | Worker RSS MiB |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| Minute | Messages | Errors | p50 ms | p99 ms | Worker RSS MiB | Other jobs' CPU (cores) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for minute in result.get("minutes") or []:
         rss = minute["rss_bytes"] / MIB if minute["rss_bytes"] else None
         lines.append(
             f"| {minute['minute']} | {minute['messages']} | {minute['errors']} | {_num(minute['p50_ms'])} "
-            f"| {_num(minute['p99_ms'])} | {_num(rss, 0)} |"
+            f"| {_num(minute['p99_ms'])} | {_num(rss, 0)} | {_num(minute.get('other_cpu_cores'), 2)} |"
         )
     return "\n".join(lines) + "\n"
 
