@@ -50,7 +50,7 @@ def test_sigterm_drains_then_exits_with_every_answered_message_stored(make_setti
     while_draining: list[int] = []
     draining = threading.Event()
     try:
-        wait_for(lambda: _answers(url), what="the server to start")
+        wait_for(lambda: _answers(url), 120, "the server to start")  # imports Rasa: slow on a busy machine
         conversation = httpx.post(f"{url}/api/v1/conversations", headers=headers).json()["conversation_id"]
 
         def send() -> None:
