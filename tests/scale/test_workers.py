@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,16 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ROOT, auth
+from tests.scale.cluster import free_port
 from tests.scale.servers import wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 CONNECTIONS = 32  # the kernel hashes each to a worker: all on one would be a 1 in 2**31 chance
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _descendants(pid: int) -> list[int]:
@@ -77,7 +71,7 @@ def two_workers(make_settings, tmp_path, postgres_url, redis_url):
         "AFTERCARE_PATIENT_RATE_LIMIT": "1000/minute",
         "AFTERCARE_CLIENT_RATE_LIMIT": "1000/minute",
     }
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--workers", "2"],
         env=env,
