@@ -90,7 +90,7 @@ def test_one_reminder_after_the_clinics_time_and_never_a_second(settings, sessio
     assert send_reminders(sessions, settings, DAY_1 + 6 * HOUR, sender) == 0
     bodies = [m["Body"] for m in fake_twilio.messages()]
     assert len(bodies) == 2 and "reminder" in bodies[1]
-    assert settings.clinic.phone_now() in bodies[1] and "STOP" in bodies[1]
+    assert settings.clinic.phone_now(DAY_1 + 4 * HOUR) in bodies[1] and "STOP" in bodies[1]
     # Each message names the signed status webhook: a bare Twilio number has no default for it.
     assert {m["StatusCallback"] for m in fake_twilio.messages()} == {PUBLIC_BASE + "/webhooks/sms/twilio/status"}
     checkin = _day_1(sessions)

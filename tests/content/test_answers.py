@@ -18,7 +18,14 @@ RAW = yaml.safe_load(DEFAULT_ANSWERS.read_text(encoding="utf-8"))
 KNOWN_SOURCES = set(yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8")))
 REPLIES = {name: text for name, text in RAW["replies"].items() if not name.endswith("_sources")}
 # Replies that state nothing clinical (sorry, a person will call, the fail-safe) may cite nothing.
-NO_CLINICAL_CLAIM = {"out_of_scope", "request_human", "fallback_apology"}
+# Routing only (who to call, on which number), no clinical claim: the callback-number steps too.
+NO_CLINICAL_CLAIM = {"out_of_scope", "request_human", "fallback_apology"} | {
+    "callback_ask_number",
+    "callback_ask_number_again",
+    "callback_confirm_number",
+    "callback_number_not_given",
+    "callback_number_saved",
+}
 # Every text a patient can get: the topic answers, the fixed replies and the safety-net line.
 TEXTS = {"safety_net": RAW["safety_net"]} | {f"topics.{t}": e["text"] for t, e in RAW["topics"].items()} | REPLIES
 
