@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from api.context import AppContext
 from api.core.time import utcnow
-from api.db import in_transaction, off_loop
 from api.escalations import repository
+from api.escalations.background import claim_then_publish
 from api.escalations.models import Escalation, OutboxEvent
 from api.escalations.service import OVERDUE_ESCALATION, event_payload, sla_clock, status_event
 from api.escalations.unanswered import open_unanswered
@@ -54,12 +54,7 @@ def claim_overdue(session: Session, settings: Settings) -> list[dict[str, Any]]:
 
 async def announce_overdue(ctx: AppContext) -> int:
     """One pass: claim and commit, then publish live. Returns how many cases were announced."""
-    events = await in_transaction(ctx.sessions, claim_overdue, ctx.settings)
-    for event in events:
-        await off_loop(ctx.events.publish, event)
-    if events:
-        log.warning("escalations overdue", extra={"event": OVERDUE_ESCALATION, "attempts": len(events)})
-    return len(events)
+    return await claim_then_publish(ctx, claim_overdue, log, "escalations overdue", OVERDUE_ESCALATION)
 
 
 async def run_worker(ctx: AppContext, poll_seconds: float = POLL_SECONDS) -> None:

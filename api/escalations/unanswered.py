@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from api.context import AppContext
 from api.conversations.models import Message, TriageState
 from api.core.time import utcnow
-from api.db import in_transaction, off_loop
+from api.escalations.background import claim_then_publish
 from api.escalations.models import Escalation
 from api.escalations.repository import ACTIVE
 from api.escalations.service import event_payload, open_escalation
@@ -100,9 +100,4 @@ def _question_message(session: Session, conversation_id: str) -> int | None:
 
 async def open_unanswered(ctx: AppContext) -> int:
     """One pass: claim and commit, then publish live. Returns how many cases were opened."""
-    events = await in_transaction(ctx.sessions, claim_unanswered, ctx.settings)
-    for event in events:
-        await off_loop(ctx.events.publish, event)
-    if events:
-        log.warning("unanswered questions escalated", extra={"event": "escalation.created", "attempts": len(events)})
-    return len(events)
+    return await claim_then_publish(ctx, claim_unanswered, log, "unanswered questions escalated", "escalation.created")
