@@ -4,7 +4,6 @@ and each overdue case is announced exactly once however many processes run the p
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import threading
 
 import pytest
@@ -15,11 +14,10 @@ from api.db import make_engine, make_session_factory, migrate, transaction
 from api.escalations.models import Escalation, EscalationReport, OutboxEvent
 from api.escalations.overdue import claim_overdue
 from api.escalations.service import open_escalation
-from tests.conftest import settings_in
+from tests.scale.racing import race_two_processes
 
 CASES = 60
 REPORTS = 20
-HOOK = "https://hooks.clinic.example/aftercare"
 
 
 def _sessions(url: str):
@@ -56,21 +54,6 @@ def test_reports_racing_into_one_conversation_make_one_case(postgres_url):
     assert sorted(topics) == ["escalation.created"] + ["escalation.updated"] * (REPORTS - 1)
 
 
-def _announce(url: str, folder: str, ready, go, results) -> None:
-    sessions = make_session_factory(make_engine(url))
-    settings = settings_in(__import__("pathlib").Path(folder), database_url=url, webhook_url=HOOK)
-    ready.wait()
-    go.wait()
-    announced = 0
-    while True:
-        with transaction(sessions) as session:
-            events = claim_overdue(session, settings)
-        if not events:
-            break
-        announced += len(events)
-    results.put(announced)
-
-
 @pytest.mark.postgres
 def test_two_processes_announce_each_overdue_case_once(postgres_url, tmp_path):
     sessions = _sessions(postgres_url)
@@ -81,17 +64,7 @@ def test_two_processes_announce_each_overdue_case_once(postgres_url, tmp_path):
             message = repository.add_message(session, conversation, "patient", "report", "call_provider")
             case = open_escalation(session, conversation, message.id, "call_provider", ["fever"], notify_webhook=False)
             case.tier_since = long_ago
-    fork = multiprocessing.get_context("fork")
-    ready, go, results = fork.Barrier(3), fork.Event(), fork.Queue()
-    workers = [fork.Process(target=_announce, args=(postgres_url, str(tmp_path), ready, go, results)) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    ready.wait()
-    go.set()
-    counts = [results.get(timeout=60) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-    assert [worker.exitcode for worker in workers] == [0, 0]
+    counts = race_two_processes(claim_overdue, postgres_url, str(tmp_path))
     assert sum(counts) == CASES
     with sessions() as session:
         overdue = (

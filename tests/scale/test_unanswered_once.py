@@ -4,8 +4,6 @@ pass at once (PostgreSQL: SKIP LOCKED and a compare-and-set on question_escalate
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,25 +13,9 @@ from api.conversations.models import TriageState
 from api.db import make_engine, make_session_factory, migrate, transaction
 from api.escalations.models import Escalation, EscalationReport, OutboxEvent
 from api.escalations.unanswered import claim_unanswered
-from tests.conftest import settings_in
+from tests.scale.racing import race_two_processes
 
 QUESTIONS = 60  # more than one batch
-HOOK = "https://hooks.clinic.example/aftercare"
-
-
-def _open(url: str, folder: str, ready, go, results) -> None:
-    sessions = make_session_factory(make_engine(url))
-    settings = settings_in(Path(folder), database_url=url, webhook_url=HOOK)
-    ready.wait()
-    go.wait()
-    opened = 0
-    while True:
-        with transaction(sessions) as session:
-            events = claim_unanswered(session, settings)
-        if not events:
-            break
-        opened += len(events)
-    results.put(opened)
 
 
 @pytest.mark.postgres
@@ -48,17 +30,7 @@ def test_two_processes_open_one_case_per_unanswered_question(postgres_url, tmp_p
             repository.add_message(session, conversation, "patient", "I feel hot", "none")
             repository.save_triage_state(session, conversation, "{}", "temperature")
         session.execute(sa.update(TriageState).values(question_asked_at=long_ago))
-    fork = multiprocessing.get_context("fork")
-    ready, go, results = fork.Barrier(3), fork.Event(), fork.Queue()
-    workers = [fork.Process(target=_open, args=(postgres_url, str(tmp_path), ready, go, results)) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    ready.wait()
-    go.set()
-    counts = [results.get(timeout=60) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-    assert [worker.exitcode for worker in workers] == [0, 0]
+    counts = race_two_processes(claim_unanswered, postgres_url, str(tmp_path))
     assert sum(counts) == QUESTIONS
     with sessions() as session:
         per_conversation = session.execute(
