@@ -146,3 +146,42 @@ def test_sqlite_escalations_sync_fully_and_trackers_use_wal_on_pooled_connection
         make_engine(url, synchronous="OFF")
     engine.dispose()
     store.engine.dispose()
+
+
+def test_a_slow_tracker_database_does_not_stall_the_event_loop(database_url, assistant):
+    """The event loop serves every conversation of a worker, and the assistant's timeout (the
+    fail-safe reply) can only fire while it runs: a tracker read or save that hangs on the
+    database must hang on a worker thread, not on the loop."""
+    import asyncio
+    import time
+
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from api.tracker_store import build_tracker_store
+
+    store = build_tracker_store(database_url)
+    store.domain = assistant.agent.domain
+    tracker = DialogueStateTracker.from_events(
+        f"slow-{uuid.uuid4().hex}.0",
+        [ActionExecuted("action_listen"), UserUttered("hello", {"name": "greet", "confidence": 1.0})],
+    )
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *_: time.sleep(0.2))
+
+    async def loop_ticks_during(work) -> int:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        await work
+        ticker.cancel()
+        return ticks
+
+    assert asyncio.run(loop_ticks_during(store.save(tracker))) >= 10
+    assert asyncio.run(loop_ticks_during(store.retrieve(tracker.sender_id))) >= 10
+    store.engine.dispose()
