@@ -40,10 +40,13 @@ from bot.triage.vocabulary import EscalationTier
 log = logging.getLogger("aftercare.messaging")
 
 # Rasa re-reads and re-featurises a conversation's whole tracker on every turn, so a week-long
-# conversation would get slower with each message. Every turn here is a one-step rule, so
-# Rasa is shown the conversation in windows of this many turns (a new tracker per window);
-# the full transcript stays in our messages table.
-RASA_WINDOW_TURNS = 20
+# conversation would get slower with each message. Every turn here is a one-step rule (no slot
+# influences the dialogue, the actions read only the latest message), so Rasa is shown the
+# conversation in windows of this many turns (a new tracker per window); the full transcript
+# stays in our messages table. Small, because a turn's cost rises with its place in the window:
+# agent time per turn 26 ms at the start of a 20-turn window, 34 ms at its end; with 5, 24-26 ms
+# throughout (aftercare_tools.benchmark.profile, 200 turns, 2026-11-28).
+RASA_WINDOW_TURNS = 5
 
 
 def _rasa_sender(session: Session, conversation_id: str) -> str:

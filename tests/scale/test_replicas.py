@@ -92,7 +92,7 @@ def test_one_conversation_through_both_replicas_keeps_its_turns_together(cluster
     assert "PP" not in turns  # every patient line is followed by its replies before the next one
 
 
-TRACKER_TURNS = 12  # fewer than RASA_WINDOW_TURNS: the whole conversation is one Rasa tracker
+TRACKER_TURNS = 12  # more than RASA_WINDOW_TURNS: in order inside each Rasa tracker window and across them
 
 
 def _tracker_turns(cluster: Cluster, sender: str) -> list[tuple[str, list[str]]]:
@@ -117,7 +117,7 @@ def _tracker_turns(cluster: Cluster, sender: str) -> list[tuple[str, list[str]]]
 def test_one_conversation_sent_alternately_to_both_replicas_keeps_rasa_turns_in_order(cluster, settings):
     """Not only the transcript: in Rasa's tracker too, turn n's events (the patient's message,
     the actions, the bot's reply, back to listening) all come before turn n+1's message."""
-    assert TRACKER_TURNS < RASA_WINDOW_TURNS
+    assert TRACKER_TURNS > RASA_WINDOW_TURNS
     headers = auth(settings, "tracker-order")
     conversation = _conversation(cluster, headers)
     texts = [f"is it ok to shower today, question number {n}?" for n in range(TRACKER_TURNS)]
@@ -141,7 +141,9 @@ def test_one_conversation_sent_alternately_to_both_replicas_keeps_rasa_turns_in_
     transcript = [line["text"] for line in lines if line["role"] == "patient"]
     assert sorted(transcript) == sorted(texts)
 
-    turns = _tracker_turns(cluster, f"{conversation}.0")
+    windows = [_tracker_turns(cluster, f"{conversation}.{n}") for n in range(-(-TRACKER_TURNS // RASA_WINDOW_TURNS))]
+    assert [len(window) for window in windows[:-1]] == [RASA_WINDOW_TURNS] * (len(windows) - 1)
+    turns = [turn for window in windows for turn in window]
     assert [text for text, _ in turns] == transcript  # the tracker's order is the transcript's
     for text, events in turns:
         assert "bot" in events, (text, events)  # this turn's reply is in this turn

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from aftercare_tools.benchmark import messages, stats
+from api.messaging.service import RASA_WINDOW_TURNS
 from bot.assistant.runtime import DEFAULT_MODEL
 
 STAGES = (
@@ -38,7 +39,6 @@ STAGES = (
     "agent_total",
     "turn_total",
 )
-RASA_WINDOW_TURNS = 20  # the service shows Rasa a conversation in windows of this many turns
 
 
 class Timings:
