@@ -35,7 +35,7 @@ log = logging.getLogger("aftercare.deps")
 _REFUSALS = (ApiError, HTTPException, RequestValidationError)
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -43,11 +43,11 @@ def get_ctx(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
-def app_settings(ctx: Ctx) -> Settings:
+async def app_settings(ctx: Ctx) -> Settings:
     return ctx.settings
 
 
-def event_hub(ctx: Ctx) -> EventHub:
+async def event_hub(ctx: Ctx) -> EventHub:
     return ctx.events
 
 
@@ -77,7 +77,7 @@ def db_session(ctx: Ctx) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
-def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
+async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "a Bearer token is required", headers={"WWW-Authenticate": "Bearer"})
