@@ -101,27 +101,51 @@ def multi_process_problem(settings: Settings, workers: int) -> str | None:
     return f"--workers {workers} needs " + " and ".join(missing) + "; or run --workers 1"
 
 
-def _run_worker(sockets: list[socket.socket] | None = None, own_port: tuple[str, int] | None = None) -> None:
+def _run_worker(
+    sockets: list[socket.socket] | None = None, own_port: tuple[str, int] | None = None, load_first: bool = False
+) -> None:
     """One server process: its own settings, app and model. With one worker it runs in the
     `aftercare serve` process on the socket bound there; one of several binds its own
-    (`own_port`) once its app is built."""
+    (`own_port`) once its app is built. `load_first`: the model is loaded before the app is
+    built, so the worker takes no connection while it would only have fail-safe replies."""
     from api.draining import DrainingServer
     from api.main import create_app
     from api.serving import uvicorn_config
     from api.settings import Settings
 
     settings = Settings()
-    app = create_app(settings)
+    app = create_app(settings, assistant=_model_or_none(settings) if load_first else None)
     if own_port is not None:
         sockets = [bind_worker(*own_port)]
     # Bounded h11, trusted proxies only, our JSON logging (api.serving); the socket is bound already.
     DrainingServer(uvicorn_config(app, settings), app.state.ctx).run(sockets=sockets)
 
 
-def _run_one_of_several(host: str, port: int, _shared: list[socket.socket] | None = None) -> None:
+def _model_or_none(settings: Settings) -> Any:
+    """The loaded model, or None if it cannot load (the app then serves fail-safe replies and
+    tries again in the background, as a first start does)."""
+    from api.main import load_assistant
+
+    try:
+        return load_assistant(settings)
+    except Exception as error:  # no model file, a broken archive: the app reports it on /readyz
+        print(f"warning: model did not load before listening ({type(error).__name__})", file=sys.stderr)
+        return None
+
+
+def _run_one_of_several(host: str, port: int, workers: int, spawned: Any, _shared: Any = None) -> None:
     """uvicorn's supervisor calls this in each child: the worker listens on its own
-    SO_REUSEPORT socket (`reserve`), not on one shared with the others."""
-    _run_worker(own_port=(host, port))
+    SO_REUSEPORT socket (`reserve`), not on one shared with the others.
+
+    The first `workers` children start together and listen at once (fail-safe replies, /readyz
+    503, until their models load), as one process does. A later child replaces a worker that
+    died while its siblings serve with their models: it loads its model before it listens, so
+    the kernel hands it no connection for the 20-60 s it would answer only with fail-safe
+    replies (and its /readyz 503 would make a load balancer's checks flap)."""
+    with spawned.get_lock():
+        spawned.value += 1
+        replacement = spawned.value > workers
+    _run_worker(own_port=(host, port), load_first=replacement)
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -145,6 +169,7 @@ def _serve(args: argparse.Namespace) -> None:
         _run_worker([sock])
         return
     import functools
+    import multiprocessing
 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
@@ -152,7 +177,8 @@ def _serve(args: argparse.Namespace) -> None:
     # The supervisor restarts a worker that dies; each worker loads its own model and binds
     # its own socket; `sock` keeps the port reserved meanwhile and is never passed on.
     config = uvicorn.Config("api.main:create_app", workers=args.workers, log_config=None)
-    worker = functools.partial(_run_one_of_several, args.host, args.port)
+    spawned = multiprocessing.get_context("spawn").Value("i", 0)  # uvicorn spawns its workers
+    worker = functools.partial(_run_one_of_several, args.host, args.port, args.workers, spawned)
     Multiprocess(config, target=worker, sockets=[]).run()
 
 

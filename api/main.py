@@ -29,7 +29,8 @@ API_DESCRIPTION = """Marrow Aftercare: a triage assistant for patients after a b
 Patient routes need `Authorization: Bearer <portal JWT>`."""
 
 
-def _load_assistant(settings: Settings) -> Assistant:
+def load_assistant(settings: Settings) -> Assistant:
+    """The trained model with its tracker store (blocking, 20-30 s)."""
     from api.tracker_store import build_tracker_store
 
     return Assistant.load(
@@ -42,7 +43,7 @@ def _load_assistant(settings: Settings) -> Assistant:
 async def _load_in_background(ctx: AppContext) -> None:
     """Model load takes 20-30 s: the API serves (fail-safe replies) meanwhile, /readyz says 503."""
     try:
-        ctx.assistant = await asyncio.get_running_loop().run_in_executor(None, _load_assistant, ctx.settings)
+        ctx.assistant = await asyncio.get_running_loop().run_in_executor(None, load_assistant, ctx.settings)
         log.info("assistant loaded")
     except Exception as error:
         ctx.assistant_error = type(error).__name__

@@ -9,12 +9,15 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from api.settings import Settings
 from tests.conftest import ROOT, auth
 from tests.scale.cluster import free_port
 from tests.scale.servers import wait_for
@@ -57,31 +60,31 @@ def _owners(pids: list[int], port: int) -> dict[int, int]:
     return owners
 
 
-@pytest.fixture
-def two_workers(make_settings, tmp_path, postgres_url, redis_url):
-    settings = make_settings(model_path=tmp_path / "no-model", database_url=postgres_url, redis_url=redis_url)
+@contextmanager
+def _serving_two_workers(settings: Settings, model_path: Path, log: Path) -> Iterator[tuple[subprocess.Popen, int]]:
     env = {
         **os.environ,
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tools'}",
-        "AFTERCARE_DATABASE_URL": postgres_url,
-        "AFTERCARE_REDIS_URL": redis_url,
+        "AFTERCARE_DATABASE_URL": settings.database_url,
+        "AFTERCARE_REDIS_URL": str(settings.redis_url),
         "AFTERCARE_SPOOL_PATH": str(settings.spool_path),
-        "AFTERCARE_MODEL_PATH": str(settings.model_path),  # fail-safe replies: no model load per worker
+        "AFTERCARE_MODEL_PATH": str(model_path),
         "AFTERCARE_DRAIN_SECONDS": "2",
         "AFTERCARE_PATIENT_RATE_LIMIT": "1000/minute",
         "AFTERCARE_CLIENT_RATE_LIMIT": "1000/minute",
     }
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=output,
+            cwd=ROOT,
+        )
     try:
         wait_for(lambda: len(_listening_workers(server.pid, port)) == 2, 120, "both workers to listen")
-        yield server, port, settings
+        yield server, port
     finally:
         if server.poll() is None:
             server.kill()
@@ -91,6 +94,14 @@ def two_workers(make_settings, tmp_path, postgres_url, redis_url):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+@pytest.fixture
+def two_workers(make_settings, tmp_path, postgres_url, redis_url):
+    """Fail-safe replies only (no model file): no model load per worker."""
+    settings = make_settings(model_path=tmp_path / "no-model", database_url=postgres_url, redis_url=redis_url)
+    with _serving_two_workers(settings, settings.model_path, tmp_path / "serve.log") as (server, port):
+        yield server, port, settings
 
 
 def _listening_workers(supervisor: int, port: int) -> set[int]:
@@ -177,3 +188,49 @@ def _draining(url: str) -> bool:
         return httpx.get(f"{url}/readyz", timeout=2).json()["checks"]["accepting"] is False
     except httpx.TransportError:
         return False
+
+
+def test_a_worker_that_replaces_a_dead_one_takes_connections_only_once_its_model_is_loaded(
+    make_settings, tmp_path, postgres_url, redis_url
+):
+    """The supervisor restarts a worker killed under load. Listening before its model loaded, the
+    new worker answered its share of patients with fail-safe replies for 20-60 s while its
+    sibling had the model: every reply here must come from the assistant."""
+    settings = make_settings(database_url=postgres_url, redis_url=redis_url)
+    log = tmp_path / "serve.log"
+    with _serving_two_workers(settings, settings.model_path, log) as (server, port):
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: log.read_text().count("assistant loaded") == 2, 300, "both workers' models")
+        headers = auth(settings)
+        conversation = httpx.post(f"{url}/api/v1/conversations", headers=headers, timeout=30).json()["conversation_id"]
+        answered_by: list[str] = []
+        stop = threading.Event()
+
+        def send() -> None:
+            while not stop.is_set():
+                try:  # a new connection each time: the kernel hashes each to a listening worker
+                    response = httpx.post(
+                        f"{url}/api/v1/conversations/{conversation}/messages",
+                        json={"text": "can I have a shower tonight?"},
+                        headers=headers,
+                        timeout=60,
+                    )
+                except httpx.TransportError:
+                    continue  # in flight on the killed worker: lost with it, the patient sends again
+                answered_by.append(response.json().get("answered_by", f"HTTP {response.status_code}"))
+                stop.wait(0.1)  # under the patient rate limit
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        try:
+            wait_for(lambda: len(answered_by) >= 5, 60, "the first answers")
+            first = _listening_workers(server.pid, port)
+            os.kill(min(first), signal.SIGKILL)
+            wait_for(lambda: len(_listening_workers(server.pid, port) - first) == 1, 300, "a replacement to listen")
+            served = len(answered_by)
+            wait_for(lambda: len(answered_by) >= served + 30, 120, "answers with the replacement listening")
+        finally:
+            stop.set()
+            sender.join(timeout=120)
+    assert len(answered_by) >= 35
+    assert set(answered_by) == {"assistant"}, sorted(set(answered_by))
