@@ -32,6 +32,13 @@ def database_url(request, tmp_path):
     return _fresh_postgres_schema()
 
 
+@pytest.fixture
+def postgres_url():
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need AFTERCARE_TEST_POSTGRES_URL (.ci/run starts a server and sets it)")
+    return _fresh_postgres_schema()
+
+
 def test_message_and_escalation_are_stored(database_url, make_settings, assistant):
     settings = make_settings(database_url=database_url)
     headers = auth(settings)
@@ -148,10 +155,11 @@ def test_sqlite_escalations_sync_fully_and_trackers_use_wal_on_pooled_connection
     store.engine.dispose()
 
 
-def test_a_slow_tracker_database_does_not_stall_the_event_loop(database_url, assistant):
+def test_a_slow_tracker_database_server_does_not_stall_the_event_loop(postgres_url, assistant):
     """The event loop serves every conversation of a worker, and the assistant's timeout (the
     fail-safe reply) can only fire while it runs: a tracker read or save that hangs on the
-    database must hang on a worker thread, not on the loop."""
+    database server must hang on a worker thread, not on the loop. (SQLite: a local file only
+    the loop writes, nothing to hang on.)"""
     import asyncio
     import time
 
@@ -160,7 +168,7 @@ def test_a_slow_tracker_database_does_not_stall_the_event_loop(database_url, ass
 
     from api.tracker_store import build_tracker_store
 
-    store = build_tracker_store(database_url)
+    store = build_tracker_store(postgres_url)
     store.domain = assistant.agent.domain
     tracker = DialogueStateTracker.from_events(
         f"slow-{uuid.uuid4().hex}.0",
