@@ -154,10 +154,10 @@ async def _main(args: argparse.Namespace) -> None:
 
     tracker_store = None
     if args.tracker_store == "sql":
-        from rasa.core.tracker_store import SQLTrackerStore
+        from api.tracker_store import build_tracker_store  # the service's own (pooled, WAL)
 
         tmp = Path(tempfile.mkdtemp(prefix="aftercare-profile-"))
-        tracker_store = SQLTrackerStore(dialect="sqlite", db=str(tmp / "trackers.db"))
+        tracker_store = build_tracker_store(f"sqlite:///{tmp / 'aftercare.db'}")
     started = time.perf_counter()
     assistant = Assistant.load(args.model, tracker_store=tracker_store)
     print(
@@ -214,8 +214,7 @@ def main(argv: list[str] | None = None) -> None:
         "--tracker-store",
         choices=("sql", "memory"),
         default="sql",
-        help="sql: Rasa's SQL tracker store on a temporary SQLite file (default; Rasa's own "
-        "SQLite settings, so tracker stages can be slower than the service's tuned store); "
+        help="sql: the service's SQL tracker store on a temporary SQLite file (default); "
         "memory: Rasa's in-memory store",
     )
     parser.add_argument(
