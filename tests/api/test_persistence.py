@@ -193,3 +193,46 @@ def test_a_slow_tracker_database_server_does_not_stall_the_event_loop(postgres_u
     assert asyncio.run(loop_ticks_during(store.save(tracker))) >= 10
     assert asyncio.run(loop_ticks_during(store.retrieve(tracker.sender_id))) >= 10
     store.engine.dispose()
+
+
+def test_the_batched_tracker_save_writes_the_rows_rasa_writes(database_url, assistant, tmp_path):
+    """Our store saves a turn's events in one INSERT; Rasa's own store, one ORM object each.
+    Both must leave the same rows, so Rasa reads ours back as its own."""
+    import asyncio
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from api.tracker_store import build_tracker_store
+
+    ours = build_tracker_store(database_url)
+    theirs = SQLTrackerStore(domain=assistant.agent.domain, db=str(tmp_path / "rasa.db"))
+    theirs.engine.dispose()
+    theirs.engine = ours.engine  # Rasa's own save path, the same table
+    theirs.sessionmaker = ours.sessionmaker
+    ours.domain = assistant.agent.domain
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("my hip is red", {"name": "report_warning_sign", "confidence": 0.97}),
+        SlotSet("triage_tier", "call_provider"),
+        ActionExecuted("action_triage"),
+        BotUttered("Please call the clinic.", {"custom": {"tier": "call_provider"}}),
+        ActionExecuted("action_listen"),
+    ]
+    for store, sender in ((ours, "ours.0"), (theirs, "theirs.0")):
+        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+    with ours.engine.connect() as connection:
+        rows = {
+            sender: connection.execute(
+                sa.text(
+                    "SELECT type_name, timestamp, intent_name, action_name, data FROM events "
+                    "WHERE sender_id = :sender ORDER BY id"
+                ),
+                {"sender": sender},
+            ).all()
+            for sender in ("ours.0", "theirs.0")
+        }
+    assert len(rows["ours.0"]) == len(events)
+    assert rows["ours.0"] == rows["theirs.0"]
+    ours.engine.dispose()
