@@ -86,10 +86,12 @@ def _serving_two_workers(settings: Settings, model_path: Path, log: Path) -> Ite
         wait_for(lambda: len(_listening_workers(server.pid, port)) == 2, 120, "both workers to listen")
         yield server, port
     finally:
+        # Listed before the supervisor dies: then they are init's children and no longer its.
+        workers = _descendants(server.pid)
         if server.poll() is None:
             server.kill()
             server.wait(timeout=30)
-        for pid in _descendants(server.pid):  # workers left behind by the kill
+        for pid in workers:  # workers (and multiprocessing's tracker) left behind by the kill
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
