@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from aftercare_tools.benchmark import messages, stats
-from api.messaging.service import RASA_WINDOW_TURNS
 from bot.assistant.runtime import DEFAULT_MODEL
+
+RASA_WINDOW_TURNS = 5  # as api.messaging.service (tests/benchmark/test_profile.py holds them equal)
 
 STAGES = (
     "detector",
@@ -152,14 +153,15 @@ async def _main(args: argparse.Namespace) -> None:
     from bot.assistant.runtime import Assistant
     from bot.triage import get_detector
 
-    tracker_store = None
-    if args.tracker_store == "sql":
-        from api.tracker_store import build_tracker_store  # the service's own (pooled, WAL)
+    started = time.perf_counter()
+    if args.tracker_store == "sql":  # as the service loads it: its own tracker store (pooled, WAL)
+        from api.main import load_assistant
+        from api.settings import Settings
 
         tmp = Path(tempfile.mkdtemp(prefix="aftercare-profile-"))
-        tracker_store = build_tracker_store(f"sqlite:///{tmp / 'aftercare.db'}")
-    started = time.perf_counter()
-    assistant = Assistant.load(args.model, tracker_store=tracker_store)
+        assistant = load_assistant(Settings(database_url=f"sqlite:///{tmp / 'aftercare.db'}", model_path=args.model))
+    else:
+        assistant = Assistant.load(args.model)
     print(
         f"agent loaded in {time.perf_counter() - started:.1f} s "
         f"(tracker store: {type(assistant.agent.tracker_store).__name__})",
