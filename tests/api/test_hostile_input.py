@@ -6,7 +6,6 @@ happen carries the security headers and its request id (ERR-1, HDR-1)."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +15,6 @@ from api.escalations.models import Escalation
 from api.settings import Settings
 from tests.conftest import auth, make_client
 
-PG_URL = os.environ.get("AFTERCARE_TEST_POSTGRES_URL")
 WARNING_WITH_HALF_AN_EMOJI = '{"text": "I have a fever of 39 and the site is bleeding \\ud83d"}'
 
 
@@ -66,10 +64,8 @@ def test_half_an_emoji_on_the_rest_webhook(failsafe_client, settings):
 def any_database_client(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/a.db"
-    elif not PG_URL:
-        pytest.skip("needs AFTERCARE_TEST_POSTGRES_URL")
     else:
-        from tests.api.test_persistence import _fresh_postgres_schema
+        from tests.api.test_persistence import _fresh_postgres_schema  # skips without a server
 
         url = _fresh_postgres_schema()
     settings = Settings(database_url=url, spool_path=tmp_path / "spool.jsonl")

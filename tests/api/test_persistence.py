@@ -15,6 +15,8 @@ PG_URL = os.environ.get("AFTERCARE_TEST_POSTGRES_URL")
 
 def _fresh_postgres_schema():
     """A new database per run so tests never see each other's rows."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need AFTERCARE_TEST_POSTGRES_URL (.ci/run starts a server and sets it)")
     name = f"aftercare_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -27,15 +29,11 @@ def _fresh_postgres_schema():
 def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/aftercare.db"
-    if not PG_URL:
-        pytest.skip("PostgreSQL tests need AFTERCARE_TEST_POSTGRES_URL (.ci/run starts a server and sets it)")
     return _fresh_postgres_schema()
 
 
 @pytest.fixture
 def postgres_url():
-    if not PG_URL:
-        pytest.skip("PostgreSQL tests need AFTERCARE_TEST_POSTGRES_URL (.ci/run starts a server and sets it)")
     return _fresh_postgres_schema()
 
 

@@ -14,7 +14,7 @@ from api.db import make_engine, make_session_factory, migrate, transaction
 from api.escalations.models import Escalation
 from api.reports import service
 from bot.triage.vocabulary import EscalationTier
-from tests.api.test_persistence import PG_URL, _fresh_postgres_schema
+from tests.api.test_persistence import _fresh_postgres_schema
 from tests.staff.conftest import audit_rows, login
 
 UTC = dt.timezone.utc
@@ -67,9 +67,7 @@ def sessions(request, tmp_path):
     """A migrated database: SQLite, and PostgreSQL when AFTERCARE_TEST_POSTGRES_URL is set."""
     url = f"sqlite:///{tmp_path}/report.db"
     if request.param == "postgresql":
-        if not PG_URL:
-            pytest.skip("PostgreSQL tests need AFTERCARE_TEST_POSTGRES_URL")
-        url = _fresh_postgres_schema()
+        url = _fresh_postgres_schema()  # skips without a server
     engine = make_engine(url)
     migrate(engine)
     yield make_session_factory(engine)
