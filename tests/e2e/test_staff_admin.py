@@ -73,6 +73,9 @@ def log_in(page: Page, server: StaffServer, email: str, password: str = PASSWORD
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{server.url}/staff/")
+    # The URL changes before the deferred scripts run; a test that then moves a fake clock
+    # would move it before session.js has set its timers (a CI run timed out on that).
+    page.wait_for_load_state("load")
 
 
 def _row(page: Page, name: str):
