@@ -34,7 +34,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 PATIENT = "portal-patient"  # whom the stand-in portal signs in
 WITH_BADGE = re.compile(r"^Aftercare questions\W+a check-in from your clinic is waiting$")  # said in words too
-DAY_1 = dt.datetime.fromisoformat("2026-12-01T10:05:00-06:00")
+
+
+def morning_in_chicago(days_ago: int) -> dt.datetime:
+    """10:05 in the patient's zone, `days_ago` days back by the real clock (the staff page reads
+    it). The two tests share a server, and `run_due` sends every patient's due check-ins: on
+    fixed dates the first patient's day-3 check-in fell due in the second test's run once the
+    calendar passed it. A day apart, neither schedule is due in the other's run."""
+    local = (utcnow() - dt.timedelta(days=days_ago)).astimezone(ZoneInfo("America/Chicago"))
+    return local.replace(hour=10, minute=5, second=0, microsecond=0)
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +78,12 @@ def waiting(servers) -> list[dict]:
 
 def test_a_checkin_waits_with_a_badge_and_is_answered_with_a_button(page, servers):
     settings, sessions = servers["settings"], servers["app"].state.ctx.sessions
-    enroll_patient(sessions, settings, patient_id=PATIENT, channels=["portal"], phone_number=None)
-    assert run_due(sessions, settings, DAY_1, None).sent == 1
+    day_1 = morning_in_chicago(days_ago=1)
+    procedure_at = (day_1 - dt.timedelta(days=1)).isoformat()
+    enroll_patient(
+        sessions, settings, patient_id=PATIENT, channels=["portal"], phone_number=None, procedure_at=procedure_at
+    )
+    assert run_due(sessions, settings, day_1, None).sent == 1
 
     page.goto(servers["portal"])
     launcher = page.get_by_role("button", name=LAUNCHER)
@@ -101,9 +113,7 @@ def test_a_checkin_waits_with_a_badge_and_is_answered_with_a_button(page, server
 
 def test_a_nurse_finds_an_unanswered_checkin_on_the_checkins_page(page, servers):
     settings, sessions = servers["settings"], servers["app"].state.ctx.sessions
-    # The page reads the clock: sent two days ago at 10:05 in Chicago, it is past the 24 h.
-    sent_at = (utcnow() - dt.timedelta(days=2)).astimezone(ZoneInfo("America/Chicago"))
-    sent_at = sent_at.replace(hour=10, minute=5, second=0, microsecond=0)
+    sent_at = morning_in_chicago(days_ago=2)  # past the 24 h without an answer
     enroll_patient(
         sessions,
         settings,
