@@ -3,6 +3,7 @@ logged-in clients, and escalations raised the way patients raise them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from api.context import AppContext
 from api.core.audit_log import AuditEvent
 from api.db import transaction
+from api.escalations import overdue
 from api.identity import mint_patient_token
 from api.main import create_app
 from api.settings import Settings
@@ -33,6 +35,18 @@ def fast_argon2(monkeypatch):
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(passwords, "_hasher", cheap)
     monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("not-a-real-password-only-for-timing"))
+
+
+@pytest.fixture
+def passes_run_by_the_test(monkeypatch) -> None:
+    """For tests that run the overdue and unanswered-question passes themselves: the app's own
+    loop (a pass every 5 s) is left idle, or it races the test for the claim. It did on a busy
+    machine, taking the case between a test's two calls. Request it before `client`."""
+
+    async def idle(ctx: AppContext, poll_seconds: float = overdue.POLL_SECONDS) -> None:
+        await asyncio.Event().wait()  # until the app's shutdown cancels it
+
+    monkeypatch.setattr(overdue, "run_worker", idle)
 
 
 def make_app(settings: Settings):

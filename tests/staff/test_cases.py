@@ -131,6 +131,7 @@ def test_assign_and_release_are_audited_and_shown_in_the_queue(client, ctx, pati
     ]
 
 
+@pytest.mark.usefixtures("passes_run_by_the_test")
 def test_an_unheld_case_past_its_target_is_overdue_and_announced_once(client, ctx, patient, nurse_headers):
     case = patient(FEVER)["escalation_id"]  # call provider: 30 minutes by default
     assert client.get(BASE, params={"overdue": "true"}, headers=nurse_headers).json()["total"] == 0

@@ -14,11 +14,13 @@ from api.conversations import repository
 from api.conversations.models import TriageState
 from api.db import transaction
 from api.escalations.models import Escalation, EscalationReport, OutboxEvent
+from api.escalations.overdue import run_worker  # bound here: passes_run_by_the_test idles the app's
 from api.escalations.service import open_escalation
 from api.escalations.unanswered import open_unanswered
 from api.identity import mint_patient_token
 
 HOOK = "https://hooks.clinic.example/aftercare"
+pytestmark = pytest.mark.usefixtures("passes_run_by_the_test")  # each test runs the pass itself
 
 
 @pytest.fixture
@@ -66,6 +68,21 @@ def test_a_question_unanswered_past_the_limit_opens_one_case(ctx, nurse_headers,
     summary = client.get(f"/api/v1/escalations/{case.id}", headers=nurse_headers).json()["summary"]
     [reported] = summary["assessment"]
     assert reported["words"] == "I feel hot" and "temperature question went unanswered" in reported["note"]
+
+
+def test_the_background_loop_runs_the_pass(ctx):
+    conversation = _asked(ctx, minutes_ago=31)
+
+    async def until_opened() -> None:
+        loop = asyncio.create_task(run_worker(ctx, poll_seconds=0.01))
+        try:
+            while not _cases(ctx, conversation):
+                await asyncio.sleep(0.01)
+        finally:
+            loop.cancel()
+
+    asyncio.run(asyncio.wait_for(until_opened(), timeout=30))
+    assert [c.tier for c in _cases(ctx, conversation)] == ["call_provider"]
 
 
 def test_a_question_asked_recently_waits(ctx):
