@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
+from bot.triage.phrases import score_changes
 from bot.triage.rules import NUMBER, load_rules
 from bot.triage.temperature import SPELLING_HINT, reader_for
 
@@ -27,6 +28,8 @@ IDIOM = "_idiom"  # matched spans that are never a sign ("red flags", "bleeding 
 BREAK = "_break"  # "but", "however": a same_clause near rule may not pair across these
 FEVER_MEDICINE = "aftercare_fever_medicine"  # doc.user_data flag: a fever medicine is named
 _DIGIT = re.compile(r"\d")
+PAIN = "increasing_pain"
+SEVERE_SCORE = 7  # a score this high is a lot of pain (NHLBI) even when it came down to it
 _NUMBER_WORD = re.compile(r"\d|\b(?:" + "|".join(_num_words) + r")\b", re.IGNORECASE)
 
 
@@ -108,6 +111,8 @@ class SignMatcher:
                 self.numbered.add(label, numbered)
             self.keys[nlp.vocab.strings[label]] = key
 
+        pain = rules.signs.get(PAIN)
+        self.pain_words = frozenset(w for w in (pain.near[0].words if pain and pain.near else ()) if " " not in w)
         for sign in rules.signs.values():
             if sign.phrases:
                 add((sign.name, "phrase", None), sign.phrases)
@@ -153,6 +158,8 @@ class SignMatcher:
                 )
         idioms = found.get((IDIOM, "exclude", None), [])
         cands = [c for c in cands if not _excluded(c, [*found.get((c.sign, "exclude", None), ()), *idioms])]
+        if _NUMBER_WORD.search(doc.text):
+            cands = self._score_changes(doc, cands)
         for i in range(len(self.rules.feverish_explained_by)):  # "I feel hot, it's the weather"
             feelings = found.get((FEVERISH, "feeling", i))
             causes = found.get((FEVERISH, "cause", i))
@@ -189,6 +196,24 @@ class SignMatcher:
                 b = best[1]
                 pairs.append(Candidate(sign, min(a[0], b[0]), max(a[1], b[1]), (a, b)))
         return pairs
+
+    def _score_changes(self, doc: Doc, cands: list[Candidate]) -> list[Candidate]:
+        """A pain score said as a change counts by its direction: "from 3 to 7", "it was a 4, now
+        an 8" is pain getting worse; "went down from 7 to 3", "was 9/10, now 5/10" eases, so a
+        match on its numbers ("from <n> to <n>", "9/10") is dropped, unless the new score is
+        still high. A bare change ("from 3 to 6", no "a 3" nor "/10") needs a pain word."""
+        for start, end, old, new, scored in score_changes(doc.text):
+            span = doc.char_span(start, end, alignment_mode="expand")
+            if span is None or new == old:
+                continue
+            s, e = span.start, span.end
+            if new < old and new < SEVERE_SCORE:
+                cands = [c for c in cands if not (c.sign == PAIN and c.parts[-1][0] < e and s < c.parts[-1][1])]
+            elif new > old:
+                lo, hi = sentence_of(doc, s)
+                if scored or any(t.norm_ in self.pain_words for t in doc[lo:hi]):
+                    cands.append(Candidate(PAIN, s, e, ((s, e),)))
+        return cands
 
     def _temperatures(self, doc: Doc) -> list[Candidate]:
         r = self.rules

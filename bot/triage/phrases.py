@@ -160,3 +160,77 @@ _AGE = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:years? old|yrs? old|year olds?|yo|y
 def ages(norm: str) -> list[int]:
     """Ages said as "<n> years old" / "<n> yo" (a bare number is a temperature more often)."""
     return [int(m.group(1)) for m in _AGE.finditer(norm)]
+
+
+# A pain score said twice, the old one first: "from 7 to 3", "it was an 8 now a 4", "9/10 on day
+# one, now 5/10", "down to a 2 from a 6". The direction counts: 7 -> 3 eases, 3 -> 7 is worse.
+_SCORE = r"(?:10|[0-9](?:\.5)?|zero|one|two|three|four|five|six|seven|eight|nine|ten)"
+_OUT_OF = r"(?P<{}>\s*/\s*10|\s+out\s+of\s+(?:10|ten))?"
+_ARTICLE = r"(?:(?:at|about|around|like|maybe|roughly|only|just|more like|down to|up to)\s+)*(?P<{}>an?\s+)?"
+_NOW = r"(?:now|today|tonight|this morning|this afternoon|this evening|at the moment|atm)"
+_THEN = r"(?:yesterday|last night|this morning|before|at first|earlier|on day one|day one|the first day|at the start)"
+_NOT_SCORE = r"(?!\s*(?:days?|hours?|hrs?|h|mins?|minutes?|secs?|seconds?|weeks?|wks?|months?|years?|yrs?|am|pm|"
+_NOT_SCORE += r"o'?clock|times|tablets?|pills?|doses?|mg|mls?|degrees?|c|f|%|percent|kg|lbs?|cm|mm)\b)"
+_GAP = r"[^.?!\n]{0,40}?"
+_TO_NEW = r"[^.?!\n\d]{0,25}?\b"
+
+
+def _score_pattern(old_first: str) -> re.Pattern[str]:
+    text = old_first
+    for name in ("old", "new"):
+        text = text.replace(f"<{name}_art>", _ARTICLE.format(f"{name}_art")).replace(
+            f"<{name}>", f"(?P<{name}>{_SCORE})" + _OUT_OF.format(f"{name}_of") + _NOT_SCORE
+        )
+    return re.compile(text)
+
+
+_SCORE_CHANGES = tuple(
+    _score_pattern(p)
+    for p in (
+        r"\bfrom\s+<old_art>\b<old>\s+(?:(?:up|down|right)\s+)?(?:to|into|->|-)\s*<new_art>\b<new>(?![\d.])",
+        r"(?<![\d.])<old>\s*(?:->|=>|\u2192)\s*<new>(?![\d.])",
+        r"\bto\s+<new_art>\b<new>\s+(?:[a-z]+\s+){0,3}?from\s+<old_art>\b<old>(?![\d.])",
+        r"\b(?:was|were|been|started|started at|started as)\s+<old_art>\b<old>(?![\d.])"
+        + _GAP
+        + r"\b"
+        + _NOW
+        + r"\b"
+        + _TO_NEW
+        + r"<new_art><new>(?![\d.])",
+        r"\b"
+        + _THEN
+        + r"\s+(?:(?:it|pain)\s+)?(?:was\s+|were\s+)?<old_art>\b<old>(?![\d.])"
+        + _GAP
+        + r"\b"
+        + _NOW
+        + r"\b"
+        + _TO_NEW
+        + r"<new_art><new>(?![\d.])",
+        r"\b(?:was|were|been)\s+<old_art>\b<old>(?![\d.])" + _GAP + r"(?<![\d.])\b<new_art><new>\s+" + _NOW + r"\b",
+        r"(?<![\d.])<old>\s*(?:/\s*10|out of (?:10|ten))\b"
+        + _GAP
+        + r"(?<![\d.])\b<new>\s*(?:/\s*10|out of (?:10|ten))\b",
+    )
+)
+
+
+def _score_value(word: str) -> float:
+    return float(word) if word[0].isdigit() else float(_UNITS.get(word, 10 if word == "ten" else 0))
+
+
+def score_changes(text: str) -> list[tuple[int, int, float, float, bool]]:
+    """Pain scores said as a change, in `text` (not normalised: offsets are the text's):
+    (start, end, old, new, scored). `scored`: said like a score ("a 4", "4/10", "4 out of 10"),
+    not a bare number that could be anything. Overlapping changes: the first pattern wins."""
+    low = text.lower().replace("\u2019", "'")
+    found: list[tuple[int, int, float, float, bool]] = []
+    for pattern in _SCORE_CHANGES:
+        for m in pattern.finditer(low):
+            if any(s < m.end() and m.start() < e for s, e, *_ in found):
+                continue
+            old, new = _score_value(m.group("old")), _score_value(m.group("new"))
+            if old > 10 or new > 10:
+                continue
+            scored = any(m.groupdict().get(g) for g in ("old_of", "new_of", "old_art", "new_art"))
+            found.append((m.start(), m.end(), old, new, scored or "/10" in m.group(0)))
+    return sorted(found)

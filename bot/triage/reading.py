@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.triage.phrases import PhraseList, ages, duration_minutes, normalise, temperatures_c
+from bot.triage.phrases import PhraseList, ages, duration_minutes, normalise, score_changes, temperatures_c
 from bot.triage.protocol import Protocol
 
 NEGATORS = PhraseList(["not", "no", "never", "isnt", "wasnt", "arent", "werent", "dont", "doesnt", "didnt", "hasnt",
@@ -161,6 +161,10 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
         reading.yes = yes is not None and yes < 2 and (no is None or yes < no)
         reading.no = no is not None and no < 2 and not reading.yes
     reading.trend = _first(protocol, norm, ("worse", "better", "same"))
+    changes = [c for c in score_changes(text) if c[2] != c[3]]
+    if changes:  # "went down from 7 to 3" eases, "it was a 4, now an 8" is worse: the numbers decide
+        old, new = changes[-1][2:4]
+        reading.trend = "worse" if new > old else "better"
     reading.size = _first(protocol, norm, ("growing", "large", "stable", "small"))
     if reading.size == "large" and _asserted(answers["small"], norm):
         reading.size = "growing"  # "a coin yesterday, now like my palm": two sizes said is a change
@@ -180,6 +184,9 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
         reading.pain, away = _body_word(protocol, norm, "pain")
         away = away or _body_word(protocol, norm, "pain_slang")[1]  # "my knee is killing me"
         reading.bruise = _body_word(protocol, norm, "bruise")[0]
+        if any(scored for *_, scored in changes) and not (reading.pain or away):  # "it was an 8, now a 4"
+            away = protocol.findings["elsewhere"].search(norm)
+            reading.pain = not away
         reading.pain_elsewhere = away and not reading.pain and not found_site(protocol, norm)
     reading.chills = bool(_asserted(protocol.findings["chills"], norm))
     reading.unwell = protocol.findings["unwell"].search(norm)
