@@ -121,6 +121,8 @@ class SignMatcher:
             for i, near in enumerate(sign.near):
                 add((sign.name, "a", i), near.words)
                 add((sign.name, "b", i), near.with_)
+                if near.unless:
+                    add((sign.name, "unless", i), near.unless)
         add((FEVERISH, "phrase", None), rules.feverish)
         for i, (feelings, causes) in enumerate(rules.feverish_explained_by):
             add((FEVERISH, "feeling", i), feelings)
@@ -155,6 +157,7 @@ class SignMatcher:
                     near.within,
                     breaks if near.same_clause else [],
                     near.qualifier_after,
+                    [s for s, _ in found.get((sign.name, "unless", i), [])],
                 )
         idioms = found.get((IDIOM, "exclude", None), [])
         cands = [c for c in cands if not _excluded(c, [*found.get((c.sign, "exclude", None), ()), *idioms])]
@@ -171,16 +174,27 @@ class SignMatcher:
         return doc
 
     def _pairs(
-        self, doc: Doc, sign: str, words: list, qualifiers: list, within: int, breaks: list[int], after: bool = False
+        self,
+        doc: Doc,
+        sign: str,
+        words: list,
+        qualifiers: list,
+        within: int,
+        breaks: list[int],
+        after: bool = False,
+        unless: list[int] | None = None,
     ) -> list:
         """A sign word with its nearest qualifier in the same sentence ("pain ... worse").
 
         With `breaks`, not across one of them ("my chest is fine but my hip is sore"); with
-        `after`, only a qualifier that follows the word ("it bled for hours").
+        `after`, only a qualifier that follows the word ("it bled for hours"); with `unless`,
+        not in a sentence that holds one of those ("the skin round the site is blue": a bruise).
         """
         pairs = []
         for a in words:
             sent = sentence_of(doc, a[0])
+            if unless and any(sent[0] <= x < sent[1] for x in unless):
+                continue
             best = None
             for b in qualifiers:
                 if after and b[0] < a[1]:

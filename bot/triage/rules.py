@@ -72,6 +72,7 @@ class NearRule:
     within: int
     same_clause: bool = False  # the pair may not straddle "but", "however", ... (scope_ends)
     qualifier_after: bool = False  # the qualifier must follow the word ("bled ... for hours")
+    unless: tuple[str, ...] = ()  # no pair in a sentence holding one of these ("skin ... blue" by a bruise)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def _sign(name: str, raw: dict) -> SignRule:
             int(n.get("within", 4)),
             bool(n.get("same_clause", False)),
             bool(n.get("qualifier_after", False)),
+            _words(n.get("unless_sentence_has", []), f"{where}.near.unless_sentence_has"),
         )
         for n in raw.get("near", [])
     )
