@@ -130,8 +130,8 @@ def temperatures_c(norm: str) -> list[float]:
     return result
 
 
-_DURATION = re.compile(
-    r"(?P<n>\d+(?:[.,]\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|forty|"
+_DURATION = re.compile(  # not inside a word: "yeah" is not "a h(our)"
+    r"(?<![a-z0-9])(?P<n>\d+(?:[.,]\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|forty|"
     r"forty five|few|a few|couple|a couple|couple of|a couple of|half an|half a|quarter of an|several)\s*"
     r"(?P<unit>mins?|minutes?|m|hrs?|hours?|h)(?![a-z])"
 )

@@ -36,7 +36,7 @@ WHEN_VALUES: dict[str, tuple[Any, ...] | None] = {
 }
 ANSWER_LISTS = (
     "yes", "no", "unsure", "worse", "same", "better", "growing", "large", "stable", "small", "uncontrolled",
-    "stopped", "pressure", "soaking", "several_dressings", "through", "minor_amounts", "dressing_off",
+    "stopped", "not_stopping", "pressure", "soaking", "several_dressings", "through", "minor_amounts", "dressing_off",
     "no_thermometer", "acknowledgements",
     "compliance", "reassurance",
 )  # fmt: skip

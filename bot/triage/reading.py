@@ -47,6 +47,7 @@ class MessageReading:
     minutes: float | None = None
     pressure: bool = False
     ongoing: bool = False
+    not_stopping: bool = False  # "no, it won't stop", "pressing isn't helping": pressure did not stop it
     stopped: bool = False
     soaking: bool = False
     several_dressings: bool = False  # more than one dressing soaked: heavy bleeding
@@ -176,7 +177,8 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     )
     reading.several_dressings = bool(_asserted(answers["several_dressings"], norm))
     reading.ongoing = bool(answers["uncontrolled"].spans(norm))  # "won't stop" carries its own "not"
-    reading.stopped = not reading.ongoing and bool(_asserted(answers["stopped"], norm))
+    reading.not_stopping = bool(answers["not_stopping"].spans(norm))  # each carries its own "not"
+    reading.stopped = not (reading.ongoing or reading.not_stopping) and bool(_asserted(answers["stopped"], norm))
     reading.minor_ooze = (
         small_amount and answers["dressing_off"].search(norm) and not (reading.ongoing or reading.soaking)
     )

@@ -108,6 +108,7 @@ def _bleeding(findings, pending, reading: MessageReading, protocol: Protocol, to
         return
     answering = pending == "duration"
     said = reading.minutes is not None or reading.pressure or reading.ongoing or reading.stopped or reading.soaking
+    said = said or reading.not_stopping
     said = said or reading.several_dressings
     said = said and not reading.question  # "what should I press it with?" tells nothing new
     answered = answering and (said or reading.yes or reading.no)  # not "ok", not "thanks"
@@ -135,13 +136,20 @@ def _bleeding_status(reading: MessageReading, answering: bool, pressure_minutes:
         return "uncontrolled"
     if reading.several_dressings and not reading.stopped:
         return "uncontrolled"
+    if answering and reading.not_stopping and not reading.stopped:
+        return "uncontrolled"  # our question said to press firmly: "no, it won't stop" is heavy bleeding
     if reading.minor_ooze and not long:
         return "minor_ooze"
     if reading.stopped or (answering and reading.yes):
         return "stopped"  # also "soaked the plaster but it stopped when I pressed"
     if reading.soaking:
         return "soaking"
-    if reading.pressure or reading.minutes is not None or (answering and (reading.no or reading.ongoing)):
+    if (
+        reading.pressure
+        or reading.minutes is not None
+        or reading.not_stopping
+        or (answering and (reading.no or reading.ongoing))
+    ):
         return "ongoing"  # ("keeps oozing" alone still asks how long, and whether pressing stops it)
     return "unknown"
 
