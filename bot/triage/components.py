@@ -76,6 +76,10 @@ class TypoNormalizer:
             fixed = typos.get(token.lower_)
             if fixed is not None:
                 token.norm_ = fixed
+            elif (
+                token.lower_ == "m" and token.i and doc[token.i - 1].lower_ == "i" and not doc[token.i - 1].whitespace_
+            ):
+                token.norm_ = "am"  # "im" typed without its apostrophe: "i" + "m", read as "i am"
             elif token.is_space and "\n" in token.text and token.i + 1 < len(doc):
                 doc[token.i + 1].is_sent_start = True
         return doc

@@ -33,6 +33,7 @@ EMERGENCY_SIGNS = frozenset(
         "airway_swelling",
         "coughing_or_vomiting_blood",
         "blue_lips",
+        "critically_unwell",
     }
 )
 CATEGORIES = (
