@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, overload
 
 from bot.triage.model import FEVER_THRESHOLD_RANGE_C, NEGATED, REPORTED, Detection
 from bot.triage.protocol import Protocol, Row, load_protocol
-from bot.triage.reading import MessageReading, read_message
+from bot.triage.reading import MessageReading, found_site, read_message
 from bot.triage.updates import apply_message
 from bot.triage.vocabulary import Tier
 
@@ -302,7 +302,7 @@ def _carries_on_elsewhere(
 ) -> bool:
     """The last message was about somewhere away from the biopsy, and this one goes on without
     naming the biopsy site, reporting only signs such a complaint can have."""
-    if not state.elsewhere_topic or protocol.findings["biopsy_site"].search(reading.norm):
+    if not state.elsewhere_topic or found_site(protocol, reading.norm):
         return False
     return all(f.sign in CARRIES_ON_ELSEWHERE for f in detection.reported)
 

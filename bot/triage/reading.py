@@ -135,9 +135,13 @@ def _risks(protocol: Protocol, norm: str) -> set[str]:
     return found
 
 
+# "it's back", "came back again": something returning, not the back where the biopsy was
+RETURNED = re.compile(r"\b(?:is|its|it s|was|are|has been|came|come|comes|coming|be|been)\s+back\b(?!\s+of\b)")
+
+
 def found_site(protocol: Protocol, norm: str) -> bool:
     """A word naming the biopsy site ("site", "hip", "where they", "dressing", ...)."""
-    return protocol.findings["biopsy_site"].search(norm)
+    return protocol.findings["biopsy_site"].search(RETURNED.sub(" ", norm))
 
 
 def read_message(protocol: Protocol, text: str) -> MessageReading:
