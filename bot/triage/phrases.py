@@ -207,6 +207,9 @@ _SCORE_CHANGES = tuple(
         + _TO_NEW
         + r"<new_art><new>(?![\d.])",
         r"\b(?:was|were|been)\s+<old_art>\b<old>(?![\d.])" + _GAP + r"(?<![\d.])\b<new_art><new>\s+" + _NOW + r"\b",
+        # "3 yesterday, 7 today"; "about a 5 now, was a 2 this morning" (the new one first)
+        r"(?<![\d.])\b<old_art><old>\s+" + _THEN + r"\b" + _GAP + r"(?<![\d.])\b<new_art><new>\s+" + _NOW + r"\b",
+        r"(?<![\d.])\b<new_art><new>\s+" + _NOW + r"\b" + _GAP + r"\b(?:was|were)\s+<old_art>\b<old>(?![\d.])",
         r"(?<![\d.])<old>\s*(?:/\s*10|out of (?:10|ten))\b"
         + _GAP
         + r"(?<![\d.])\b<new>\s*(?:/\s*10|out of (?:10|ten))\b",

@@ -169,7 +169,7 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
     changes = [c for c in score_changes(text) if c[2] != c[3]]
     if changes:  # "went down from 7 to 3" eases, "it was a 4, now an 8" is worse: the numbers decide
         old, new = changes[-1][2:4]
-        reading.trend = "worse" if new > old else "better"
+        reading.trend = "worse" if new > old or reading.trend == "worse" else "better"  # a worse word still counts
     reading.size = _first(protocol, norm, ("growing", "large", "stable", "small"))
     if reading.size == "large" and _asserted(answers["small"], norm):
         reading.size = "growing"  # "a coin yesterday, now like my palm": two sizes said is a change
