@@ -17,7 +17,7 @@ from bot.triage.reading import MessageReading, negated_beyond_cue
 
 Findings = dict[str, dict[str, Any]]
 SYSTEMIC = {"fever", "breathing_difficulty", "chest_pain", "fainting", "confusion", "airway_swelling",
-            "coughing_or_vomiting_blood", "critically_unwell"}  # fmt: skip
+            "coughing_or_vomiting_blood"}  # fmt: skip
 SIZE_SIGNS = ("bruise", "swelling", "redness")
 SIZE_RANK = {"unknown": 0, "small": 1, "stable": 1, "unsure": 2, "large": 3, "growing": 4}
 # A worse account wins over a milder one said later; a soaked dressing is a question, so the

@@ -33,7 +33,6 @@ EMERGENCY_SIGNS = frozenset(
         "airway_swelling",
         "coughing_or_vomiting_blood",
         "blue_lips",
-        "critically_unwell",
     }
 )
 CATEGORIES = (
