@@ -75,6 +75,7 @@ class Detector:
                 "hedges": list(self.rules.negation_hedges),
                 "double_negatives": list(self.rules.double_negatives),
                 "clause_starts": list(self.rules.negation_clause_starts),
+                "stopped_by_pressure": {k: list(v) for k, v in self.rules.stopped_by_pressure.items()},
             },
         )
         nlp.add_pipe("aftercare_context", config={"rules_path": path})

@@ -18,7 +18,9 @@ filtering and the termination boundaries. We add:
   - a pseudo-negation anywhere inside a trigger cancels it ("but it stopped hurting"), where
     NegEx only looks at the trigger's first word;
   - a comma followed by a clause opener (the, my, it, she, ...) ends a negation's reach: "no fever,
-    my hip is bleeding" reports the bleeding; "no redness, swelling or pus" stays a list.
+    my hip is bleeding" reports the bleeding; "no redness, swelling or pus" stays a list;
+  - a bleed that stopped only once pressed on is still reported ("it bled but stopped when I
+    pressed on it"): the facts say to press and call (`stopped_by_pressure`).
 """
 
 from bisect import bisect_right
@@ -36,7 +38,14 @@ OBJECT_WORDS = {"the", "my", "his", "her", "its", "their", "any", "all", "that",
 
 @Language.factory(
     "aftercare_negex",
-    default_config={"neg_termset": {}, "window": 6, "hedges": [], "double_negatives": [], "clause_starts": []},
+    default_config={
+        "neg_termset": {},
+        "window": 6,
+        "hedges": [],
+        "double_negatives": [],
+        "clause_starts": [],
+        "stopped_by_pressure": {},
+    },
 )
 class WindowedNegex(Negex):
     def __init__(
@@ -48,6 +57,7 @@ class WindowedNegex(Negex):
         hedges: list[str],
         double_negatives: list[str],
         clause_starts: list[str],
+        stopped_by_pressure: dict[str, list[str]],
     ):
         super().__init__(nlp, name, neg_termset, ent_types=[], extension_name="negex", chunk_prefix=[])
         self.window = window
@@ -57,6 +67,9 @@ class WindowedNegex(Negex):
         self.double = set(double_negatives)
         # ", my hip is bleeding": these words after a comma start a clause a negation can't reach
         self.clause_starts = {t.norm_ for w in clause_starts for t in nlp.make_doc(w)[:1]}
+        self.pressed_signs = set(stopped_by_pressure.get("signs", ()))
+        self.stop_words = set(stopped_by_pressure.get("stop", ()))
+        self.pressure_words = set(stopped_by_pressure.get("pressure", ()))
         self._ids = {k: nlp.vocab.strings[k] for k in ("Preceding", "Following", "Termination")}
         self._pseudo_id = nlp.vocab.strings["pseudo"]
 
@@ -147,4 +160,10 @@ class WindowedNegex(Negex):
             )
             if c.negated and (c.end in hedges or c.end + 1 in hedges):
                 c.negated = False  # "not bleeding much": still bleeding
+            if c.negated and c.sign in self.pressed_signs and self._stopped_by_pressure(doc, c.start):
+                c.negated = False  # "it stopped when I pressed on it": pressing was needed
         return doc
+
+    def _stopped_by_pressure(self, doc: Doc, i: int) -> bool:
+        norms = {t.norm_ for t in doc[i].sent}
+        return bool(norms & self.stop_words) and bool(norms & self.pressure_words)

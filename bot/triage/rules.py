@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import string
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -118,6 +118,8 @@ class Rules:
     context: dict[str, tuple[str, ...]]
     feverish_kept: tuple[str, ...] = ()  # chills, rigors: a normal reading does not cancel them
     fever_medicine: tuple[str, ...] = ()  # taken lately, it can hide a fever
+    # {"signs": ..., "stop": ..., "pressure": ...}: "it stopped when I pressed" still reports them
+    stopped_by_pressure: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _words(value: object, where: str) -> tuple[str, ...]:
@@ -286,4 +288,15 @@ def _load(path: Path, _mtime: int) -> Rules:  # the mtime key reloads a file edi
         negation_clause_starts=_words(ctx.get("negation_clause_starts", []), "context.negation_clause_starts"),
         feverish_kept=feverish_kept,
         fever_medicine=fever_medicine,
+        stopped_by_pressure=_stopped_by_pressure(ctx.get("stopped_by_pressure"), signs),
     )
+
+
+def _stopped_by_pressure(raw: dict | None, signs: dict[str, SignRule]) -> dict[str, tuple[str, ...]]:
+    if not raw:
+        return {}
+    rule = {k: _words(raw.get(k), f"context.stopped_by_pressure.{k}") for k in ("signs", "stop", "pressure")}
+    unknown = [s for s in rule["signs"] if s not in signs]
+    if unknown:
+        raise RulesError(f"context.stopped_by_pressure.signs: no such sign {unknown}")
+    return rule
