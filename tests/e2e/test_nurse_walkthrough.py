@@ -105,6 +105,9 @@ def confirm_callback_number(page: Page, chat: Locator) -> None:
 
 
 def log_in(page: Page, server: StaffServer) -> None:
+    """On the login page: once its script runs (after a redirect, the URL changes first), or the
+    browser would submit the form itself."""
+    page.wait_for_load_state("load")
     page.get_by_label("E-mail").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
@@ -209,6 +212,9 @@ def test_a_nurse_takes_one_rising_case_from_the_queue_to_resolution(patient, nur
     expect(nurse.locator("#status-text")).to_have_text("Acknowledged")
     expect(nurse.locator("#report-count")).to_have_text("4")
     expect(nurse.locator("#due")).to_have_text("met (held)")
+    # Taking it reloaded the page: its reply form is sent by staff_reply.js, a deferred script
+    # that may not have run yet when the rows above are already there.
+    nurse.wait_for_load_state("load")
     assert_accessible(nurse)
 
     # The reply reaches the patient's open widget: the expect's timeout is the product's contract.

@@ -88,6 +88,7 @@ def test_an_admin_manages_an_account_from_creation_to_promotion(page, browser, s
     log_in(page, server, ADMIN)
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", name="Staff accounts")).to_be_visible()
+    page.wait_for_load_state("load")  # admin.js (deferred) handles the form: parsed HTML is not enough
     assert_accessible(page)
 
     page.get_by_label("Name (as colleagues see it)").fill("Nina New")
@@ -119,6 +120,9 @@ def test_an_admin_manages_an_account_from_creation_to_promotion(page, browser, s
     expect(page.locator("#admin-status")).to_have_text("Nina New is disabled.")
     expect(_row(page, "Nina New")).to_contain_text("Disabled")
     _row(page, "Nina New").get_by_role("button", name="Re-enable Nina New").click()
+    # Each action reloads the page; its rows are there before admin.js, which shows the outcome and
+    # handles the next click. Wait for the outcome, or the next click can land on a dead button.
+    expect(page.locator("#admin-status")).to_have_text("Nina New is enabled again.")
     expect(_row(page, "Nina New")).to_contain_text("Enabled")
     _row(page, "Nina New").get_by_label("Role for Nina New").select_option("admin")
     _row(page, "Nina New").get_by_role("button", name="Change role of Nina New").click()
@@ -231,6 +235,7 @@ def test_a_half_written_note_survives_a_session_expiry(page, server):
         session.execute(sa.update(StaffSession).values(revoked_at=dt.datetime.now(dt.timezone.utc)))
     page.get_by_role("button", name="Resolve").click()
     expect(page).to_have_url(f"{server.url}/staff/login?expired=1&next=%2Fstaff%2Fescalations%2F{escalation}")
+    page.wait_for_load_state("load")  # staff.js submits the form; before it runs, the browser would itself
     page.get_by_label("E-mail").fill(NURSE)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()

@@ -116,6 +116,9 @@ def log_in_with_the_keyboard(page: Page, server: StaffServer) -> None:
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{server.url}/staff/")
+    # The URL changes before the deferred scripts run: until then "Log out" and the rows' live
+    # updates do nothing (a click can land on a button with no handler yet).
+    page.wait_for_load_state("load")
 
 
 def test_a_nurse_sees_a_new_escalation_live_and_resolves_it(page, server, tmp_path):
@@ -144,6 +147,7 @@ def test_a_nurse_sees_a_new_escalation_live_and_resolves_it(page, server, tmp_pa
     row.get_by_role("link").focus()
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{server.url}/staff/escalations/{escalation}")
+    page.wait_for_load_state("load")  # staff.js handles Acknowledge: the parsed button alone does nothing
     expect(page.locator(".msg-trigger")).to_contain_text(WARNING)
     expect(page.locator(".facts")).to_contain_text(PATIENT)
     assert_accessible(page)
@@ -177,6 +181,8 @@ def test_another_nurses_acknowledge_moves_the_row_out_of_the_open_queue(page, se
         create_staff(session, "second.e2e@clinic.test", "Sam Second", "nurse", PASSWORD)
     log_in_with_the_keyboard(page, server)
     page.get_by_role("link", name="Open", exact=True).click()  # the open tab: held cases leave it
+    # The queue page being left was live already: wait for the open tab's own page and stream.
+    expect(page).to_have_url(f"{server.url}/staff/?status=open")
     expect(page.locator("#live-state")).to_have_attribute("data-state", "live", timeout=10_000)
     escalation = patient_says(server, "fever of 38.9 since this morning", patient_id="demo-patient-0051")
     row = page.locator(f'tr[data-id="{escalation}"]')
