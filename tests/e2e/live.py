@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import uvicorn
 from playwright.sync_api import Browser, Page
@@ -25,15 +27,35 @@ document.addEventListener("securitypolicyviolation",
   (e) => window.__cspViolations.push(e.violatedDirective));"""
 
 
+def bound_socket() -> socket.socket:
+    """A loopback socket on a port the OS picks, bound and listening from now on, for a server
+    started later on this very socket: a port picked free and bound only later (after the app
+    and its settings are built) can be taken meanwhile by any other socket."""
+    return socket.create_server(("127.0.0.1", 0), backlog=128)
+
+
+def port_of(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
+
+
+def portal_server(sock: socket.socket, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A stand-in portal serving on a socket from bound_socket()."""
+    server = ThreadingHTTPServer(sock.getsockname(), handler, bind_and_activate=False)
+    server.socket.close()  # the unbound one it made
+    server.socket = sock
+    return server
+
+
 class LiveServer:
     """uvicorn in a thread: the browser needs real HTTP (and, for staff, a long-lived event
-    stream, hence the short graceful shutdown)."""
+    stream, hence the short graceful shutdown). It serves on a socket from bound_socket()."""
 
-    def __init__(self, app, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2)
+    def __init__(self, app, sock: socket.socket) -> None:
+        self.url = f"http://127.0.0.1:{port_of(sock)}"
+        self._socket = sock
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -45,6 +67,7 @@ class LiveServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+        self._socket.close()
 
 
 @contextmanager

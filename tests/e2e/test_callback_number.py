@@ -12,13 +12,12 @@ import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from aftercare_tools.benchmark.servers import free_port
 from api.db import transaction
 from api.escalations.models import Escalation
 from api.main import create_app
 from api.staff.accounts import create_staff
 from tests.conftest import settings_in
-from tests.e2e.live import LiveServer, fresh_page
+from tests.e2e.live import LiveServer, bound_socket, fresh_page, port_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]  # chromium and the trained model
 
@@ -28,10 +27,11 @@ REPLY_TIMEOUT_MS = 20_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, assistant):
-    port = free_port()
+    sock = bound_socket()
+    port = port_of(sock)
     settings = settings_in(tmp_path_factory.mktemp("callback-e2e"), allowed_origins=f"http://127.0.0.1:{port}")
     app = create_app(settings, assistant=assistant, load_assistant=False)
-    running = LiveServer(app, port)
+    running = LiveServer(app, sock)
     running.start()
     assert httpx.get(f"{running.url}/readyz").status_code == 200
     with transaction(app.state.ctx.sessions) as session:

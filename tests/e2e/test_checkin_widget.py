@@ -10,14 +10,12 @@ import datetime as dt
 import re
 import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from aftercare_tools.benchmark.servers import free_port
 from api.core.time import utcnow
 from api.db import transaction
 from api.enrollments.checkins import run_due
@@ -26,7 +24,7 @@ from api.main import create_app
 from api.staff.accounts import create_staff
 from tests.checkins.helpers import enroll_patient
 from tests.conftest import settings_in
-from tests.e2e.live import LiveServer, fresh_page
+from tests.e2e.live import LiveServer, bound_socket, fresh_page, port_of, portal_server
 from tests.e2e.test_staff_console import assert_accessible
 from tests.e2e.test_widget import LAUNCHER, REPLY_TIMEOUT_MS, portal_handler
 
@@ -47,19 +45,21 @@ def morning_in_chicago(days_ago: int) -> dt.datetime:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory, assistant):
-    api_port, portal_port = free_port(), free_port()
+    api_socket, portal_socket = bound_socket(), bound_socket()
+    api_port, portal_port = port_of(api_socket), port_of(portal_socket)
     settings = settings_in(
         tmp_path_factory.mktemp("checkin-e2e"),
         allowed_origins=f"http://127.0.0.1:{api_port},http://127.0.0.1:{portal_port}",
     )
     app = create_app(settings, assistant=assistant, load_assistant=False)
-    api = LiveServer(app, api_port)
+    api = LiveServer(app, api_socket)
     api.start()
     assert httpx.get(f"{api.url}/readyz").status_code == 200
-    portal = ThreadingHTTPServer(("127.0.0.1", portal_port), portal_handler(api.url, settings))
+    portal = portal_server(portal_socket, portal_handler(api.url, settings))
     threading.Thread(target=portal.serve_forever, daemon=True).start()
     yield {"api": api.url, "portal": f"http://127.0.0.1:{portal_port}/", "app": app, "settings": settings}
     portal.shutdown()
+    portal.server_close()
     api.stop()
 
 

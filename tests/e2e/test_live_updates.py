@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from aftercare_tools.benchmark.servers import free_port
 from api.db import transaction
 from api.escalations.models import Escalation
 from api.identity import mint_patient_token
@@ -24,7 +23,7 @@ from api.main import create_app
 from api.staff.accounts import create_staff
 from tests.conftest import settings_in
 from tests.e2e.cuttable_proxy import CuttableProxy
-from tests.e2e.live import LiveServer, fresh_page
+from tests.e2e.live import LiveServer, bound_socket, fresh_page
 
 pytestmark = pytest.mark.browser
 
@@ -38,10 +37,10 @@ REPLY = "Hello, this is Nora from the day unit. Press on the dressing firmly; I 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[LiveServer]:
-    port = free_port()
+    sock = bound_socket()
     settings = settings_in(tmp_path_factory.mktemp("live-e2e"), login_rate_limit="50/minute")
     app = create_app(settings, load_assistant=False)
-    running = LiveServer(app, port)
+    running = LiveServer(app, sock)
     running.start()
     running.settings, running.ctx = settings, app.state.ctx  # type: ignore[attr-defined]
     with transaction(app.state.ctx.sessions) as session:

@@ -18,7 +18,6 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Locator, Page, expect
 
-from aftercare_tools.benchmark.servers import free_port
 from api.core.audit_log import AuditEvent
 from api.db import transaction
 from api.escalations.models import Escalation
@@ -27,7 +26,7 @@ from api.main import create_app
 from api.staff.accounts import create_staff
 from api.staff.models import StaffSession, StaffUser
 from tests.conftest import settings_in
-from tests.e2e.live import fresh_page
+from tests.e2e.live import bound_socket, fresh_page, port_of
 from tests.e2e.test_staff_console import StaffServer, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]  # chromium and the trained model
@@ -48,9 +47,10 @@ STAFF_REPLY_CONTRACT_MS = 2_000  # the product's "within a second", with a margi
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, assistant) -> Iterator[StaffServer]:
-    port = free_port()
+    sock = bound_socket()
+    port = port_of(sock)
     settings = settings_in(tmp_path_factory.mktemp("walk-e2e"), allowed_origins=f"http://127.0.0.1:{port}")
-    running = StaffServer(create_app(settings, assistant=assistant, load_assistant=False), port, settings)
+    running = StaffServer(create_app(settings, assistant=assistant, load_assistant=False), sock, settings)
     running.start()
     assert httpx.get(f"{running.url}/readyz").status_code == 200  # the real model, and the database
     with transaction(running.ctx.sessions) as session:

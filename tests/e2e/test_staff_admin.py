@@ -20,14 +20,13 @@ import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from aftercare_tools.benchmark.servers import free_port
 from api.core.audit_log import AuditEvent
 from api.db import transaction
 from api.main import create_app
 from api.staff.accounts import create_staff
 from api.staff.models import StaffSession
 from tests.conftest import settings_in
-from tests.e2e.live import LiveServer, fresh_page
+from tests.e2e.live import LiveServer, bound_socket, fresh_page, port_of
 from tests.e2e.test_staff_console import StaffServer, patient_says
 
 pytestmark = pytest.mark.browser
@@ -40,11 +39,12 @@ NEW_EMAIL, NEW_PASSWORD = "nina.e2e@clinic.test", "her own long passphrase"  # n
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[StaffServer]:
     """The fail-safe path (no model): a warning sign still opens an escalation."""
-    port = free_port()
+    sock = bound_socket()
+    port = port_of(sock)
     settings = settings_in(
         tmp_path_factory.mktemp("admin-e2e"), allowed_origins=f"http://127.0.0.1:{port}", login_rate_limit="50/minute"
     )
-    running = StaffServer(create_app(settings, load_assistant=False), port, settings)
+    running = StaffServer(create_app(settings, load_assistant=False), sock, settings)
     running.start()
     with transaction(running.ctx.sessions) as session:
         create_staff(session, ADMIN, "Ada Admin", "admin", PASSWORD)

@@ -8,6 +8,7 @@ and resolves it with a note. AFTERCARE_UPDATE_SCREENSHOT=1 refreshes the README 
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from axe_playwright_python.sync_playwright import Axe
 from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
-from aftercare_tools.benchmark.servers import free_port
 from api.context import AppContext
 from api.core.audit_log import AuditEvent
 from api.db import transaction
@@ -28,7 +28,7 @@ from api.main import create_app
 from api.settings import Settings
 from api.staff.accounts import create_staff
 from tests.conftest import settings_in
-from tests.e2e.live import LiveServer, fresh_page
+from tests.e2e.live import LiveServer, bound_socket, fresh_page, port_of
 
 pytestmark = pytest.mark.browser
 
@@ -48,8 +48,8 @@ def model_assistant(request):
 class StaffServer(LiveServer):
     """The live server, with the settings and app context the staff tests reach into."""
 
-    def __init__(self, app: FastAPI, port: int, settings: Settings) -> None:
-        super().__init__(app, port)
+    def __init__(self, app: FastAPI, sock: socket.socket, settings: Settings) -> None:
+        super().__init__(app, sock)
         self.app, self.settings = app, settings
 
     @property
@@ -59,14 +59,15 @@ class StaffServer(LiveServer):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, model_assistant):
-    port = free_port()
+    sock = bound_socket()
+    port = port_of(sock)
     settings = settings_in(
         tmp_path_factory.mktemp("staff-e2e"),
         allowed_origins=f"http://127.0.0.1:{port}",
         login_rate_limit="50/minute",  # one nurse, many logins
     )
     app = create_app(settings, assistant=model_assistant, load_assistant=False)
-    running = StaffServer(app, port, settings)
+    running = StaffServer(app, sock, settings)
     running.start()
     with transaction(running.ctx.sessions) as session:
         create_staff(session, EMAIL, "Nora Nurse", "nurse", PASSWORD)

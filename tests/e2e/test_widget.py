@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -22,14 +22,13 @@ import yaml
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from aftercare_tools.benchmark.servers import free_port
 from api.identity import mint_patient_token
 from api.main import create_app
 from api.settings import Settings
 from bot.content import get_clinic
 from bot.content.sources import SOURCES_FILE
 from tests.conftest import settings_in
-from tests.e2e.live import LiveServer, fresh_page
+from tests.e2e.live import LiveServer, bound_socket, fresh_page, port_of, portal_server
 
 SOURCE_IDS = tuple(yaml.safe_load(SOURCES_FILE.read_text(encoding="utf-8")))
 
@@ -76,16 +75,17 @@ def portal_handler(api_url: str, settings: Settings) -> type[BaseHTTPRequestHand
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory, assistant):
     """`assistant`: the suite's session-wide real Rasa agent (tests/conftest.py)."""
-    api_port, portal_port = free_port(), free_port()
+    api_socket, portal_socket = bound_socket(), bound_socket()
+    api_port, portal_port = port_of(api_socket), port_of(portal_socket)
     tmp = tmp_path_factory.mktemp("widget-e2e")
     settings = settings_in(  # rate limits opened: every test is the same demo patient
         tmp, allowed_origins=f"http://127.0.0.1:{api_port},http://127.0.0.1:{portal_port}"
     )
-    api = LiveServer(create_app(settings, assistant=assistant, load_assistant=False), api_port)
+    api = LiveServer(create_app(settings, assistant=assistant, load_assistant=False), api_socket)
     api.start()
     ready = httpx.get(f"{api.url}/readyz")
     assert ready.status_code == 200, ready.text  # the real model, and the database
-    portal = ThreadingHTTPServer(("127.0.0.1", portal_port), portal_handler(api.url, settings))
+    portal = portal_server(portal_socket, portal_handler(api.url, settings))
     threading.Thread(target=portal.serve_forever, daemon=True).start()
     yield {
         "api": api.url,
@@ -94,6 +94,7 @@ def servers(tmp_path_factory, assistant):
         "foreign_portal": f"http://localhost:{portal_port}/",
     }
     portal.shutdown()
+    portal.server_close()
     api.stop()
 
 
