@@ -26,10 +26,19 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 CONNECTIONS = 32  # the kernel hashes each to a worker: all on one would be a 1 in 2**31 chance
 
 
+def _entries(folder: str) -> list[Path]:
+    """A /proc folder's entries: none once its process has gone, which it may between two reads
+    (a worker just killed, listed as a child until the supervisor reaps it)."""
+    try:
+        return list(Path(folder).iterdir())
+    except OSError:
+        return []
+
+
 def _descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
-        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+        for task in _entries(f"/proc/{todo.pop()}/task"):
             try:
                 kids = [int(k) for k in (task / "children").read_text().split()]
             except OSError:
@@ -44,7 +53,7 @@ def _owners(pids: list[int], port: int) -> dict[int, int]:
     {client port: pid}, from /proc (the socket inodes in each process's fd table)."""
     inodes: dict[str, int] = {}
     for pid in pids:
-        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+        for fd in _entries(f"/proc/{pid}/fd"):
             try:
                 target = os.readlink(fd)
             except OSError:
@@ -115,7 +124,7 @@ def _listening_workers(supervisor: int, port: int) -> set[int]:
     }
     found = set()
     for pid in _descendants(supervisor):
-        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+        for fd in _entries(f"/proc/{pid}/fd"):
             try:
                 if os.readlink(fd)[8:-1] in listening:
                     found.add(pid)
