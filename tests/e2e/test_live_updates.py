@@ -14,7 +14,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from api.db import transaction
 from api.escalations.models import Escalation
@@ -117,6 +117,27 @@ def test_an_emergency_raised_while_the_stream_is_down_shows_after_the_reconnect(
     expect(row.locator(".badge")).to_have_text("Emergency")
     order = page.locator("#queue-rows tr").evaluate_all("rows => rows.map(r => r.dataset.id)")
     assert order.index(emergency) < order.index(first)  # in its place: emergency first
+    expect(page).to_have_title(TITLE_WITH_EMERGENCY)
+
+
+def test_an_emergency_raised_before_the_stream_first_connects_shows(nurse_page, server):
+    """Between the queue page's rendering and its stream's first `ready` nothing is replayed (a
+    fresh connection has no Last-Event-ID): the page reads the queue again once connected."""
+    page = nurse_page
+    held: list[Route] = []
+    page.route("**/api/v1/escalations/stream", lambda route: held.append(route))  # the first connect waits
+    log_in(page, server)
+    for _ in range(200):  # up to 10 s for the page to open its stream
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the queue page never opened its event stream"
+    emergency = patient_says(server, EMERGENCY, "patient-before-the-stream")
+    held[0].continue_()
+    expect(page.locator("#live-state")).to_have_attribute("data-state", "live", timeout=10_000)
+    row = page.locator(f'tr[data-id="{emergency}"]')
+    expect(row).to_be_visible()
+    expect(row).to_have_class(re.compile(r"\bis-new\b"))
     expect(page).to_have_title(TITLE_WITH_EMERGENCY)
 
 

@@ -81,14 +81,18 @@
       track(event.detail, true);
       updateTitle();
     });
+    // Every tab but "resolved" lists the open cases; the sound is for a case the page had not
+    // shown yet (not for those already on the page when the first connect re-reads the queue).
     document.addEventListener("aftercare:queue-reloaded", function (event) {
-      if (event.detail.tab === "open") {
+      if (event.detail.tab !== "resolved") {
         var before = openEmergencies;
+        var fresh = {};
+        (event.detail.fresh || []).forEach(function (id) { fresh[id] = true; });
         openEmergencies = {};
         event.detail.items.forEach(function (data) {
-          if (data.tier === "emergency") {
+          if (data.tier === "emergency" && data.status === "open") {
             openEmergencies[data.escalation_id] = true;
-            if (!before[data.escalation_id] && soundOn()) beep();
+            if (!before[data.escalation_id] && fresh[data.escalation_id] && soundOn()) beep();
           }
         });
       }

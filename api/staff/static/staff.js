@@ -200,8 +200,9 @@
         : label + " escalation " + data.status + (data.by ? " by " + data.by : "") + ".";
     }
 
-    // After a gap the stream could not replay (a new connection, or too long a gap), the queue
-    // is read again: rows raised meanwhile appear, rows taken meanwhile go.
+    // After a gap the stream could not replay (too long a gap, or a new connection: also the
+    // first, as a case raised between the page's rendering and the stream's start is in neither),
+    // the queue is read again: rows raised meanwhile appear, rows taken meanwhile go.
     function reloadQueue() {
       if (!live) return Promise.resolve();  // a filtered or later page: the nurse reloads it
       return api("GET", "/api/v1/escalations?limit=200&status=" + encodeURIComponent(tab)).then(function (result) {
@@ -226,19 +227,18 @@
         refreshTimes();
         var fresh = items.filter(function (data) { return !known[data.escalation_id]; });
         if (fresh.length) announcer.textContent = fresh.length + " new escalation" + (fresh.length > 1 ? "s" : "") + " in the queue.";
-        document.dispatchEvent(new CustomEvent("aftercare:queue-reloaded", { detail: { tab: tab, items: items } }));
+        var freshIds = fresh.map(function (data) { return data.escalation_id; });
+        document.dispatchEvent(new CustomEvent("aftercare:queue-reloaded", { detail: { tab: tab, items: items, fresh: freshIds } }));
       });
     }
 
-    var connectedBefore = false;
     function connect() {
       var source = new EventSource("/api/v1/escalations/stream");
       source.addEventListener("ready", function (event) {
         var resumed = false;
         try { resumed = JSON.parse(event.data).resumed === true; } catch (e) { /* an old server */ }
         state.dataset.resumed = String(resumed); // replayed from Last-Event-ID, or re-read below
-        if (connectedBefore && !resumed) reloadQueue();
-        connectedBefore = true;
+        if (!resumed) reloadQueue();
         setLive("live", "on");
       });
       ["escalation.created", "escalation.updated", "escalation.acknowledged", "escalation.resolved",
