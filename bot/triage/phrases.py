@@ -184,28 +184,19 @@ def _score_pattern(old_first: str) -> re.Pattern[str]:
     return re.compile(text)
 
 
+def _old_now_new(opening: str) -> str:
+    """<opening> <old score> ... now ... <new score>: "was a 4 at lunch, now more like a 7"."""
+    return opening + r"<old_art>\b<old>(?![\d.])" + _GAP + r"\b" + _NOW + r"\b" + _TO_NEW + r"<new_art><new>(?![\d.])"
+
+
 _SCORE_CHANGES = tuple(
     _score_pattern(p)
     for p in (
         r"\bfrom\s+<old_art>\b<old>\s+(?:(?:up|down|right)\s+)?(?:to|into|->|-)\s*<new_art>\b<new>(?![\d.])",
         r"(?<![\d.])<old>\s*(?:->|=>|\u2192)\s*<new>(?![\d.])",
         r"\bto\s+<new_art>\b<new>\s+(?:[a-z]+\s+){0,3}?from\s+<old_art>\b<old>(?![\d.])",
-        r"\b(?:was|were|been|started|started at|started as)\s+<old_art>\b<old>(?![\d.])"
-        + _GAP
-        + r"\b"
-        + _NOW
-        + r"\b"
-        + _TO_NEW
-        + r"<new_art><new>(?![\d.])",
-        r"\b"
-        + _THEN
-        + r"\s+(?:(?:it|pain)\s+)?(?:was\s+|were\s+)?<old_art>\b<old>(?![\d.])"
-        + _GAP
-        + r"\b"
-        + _NOW
-        + r"\b"
-        + _TO_NEW
-        + r"<new_art><new>(?![\d.])",
+        _old_now_new(r"\b(?:was|were|been|started|started at|started as)\s+"),
+        _old_now_new(r"\b" + _THEN + r"\s+(?:(?:it|pain)\s+)?(?:was\s+|were\s+)?"),
         r"\b(?:was|were|been)\s+<old_art>\b<old>(?![\d.])" + _GAP + r"(?<![\d.])\b<new_art><new>\s+" + _NOW + r"\b",
         # "3 yesterday, 7 today"; "about a 5 now, was a 2 this morning" (the new one first)
         r"(?<![\d.])\b<old_art><old>\s+" + _THEN + r"\b" + _GAP + r"(?<![\d.])\b<new_art><new>\s+" + _NOW + r"\b",
