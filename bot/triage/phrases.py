@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")
 _TOKENS = re.compile(r"\d+(?:[.,]\d+)?|[a-z]+|[,.;:!?]+")
@@ -212,19 +213,29 @@ def _score_value(word: str) -> float:
     return float(word) if word[0].isdigit() else float(_UNITS.get(word, 10 if word == "ten" else 0))
 
 
-def score_changes(text: str) -> list[tuple[int, int, float, float, bool]]:
-    """Pain scores said as a change, in `text` (not normalised: offsets are the text's):
-    (start, end, old, new, scored). `scored`: said like a score ("a 4", "4/10", "4 out of 10"),
-    not a bare number that could be anything. Overlapping changes: the first pattern wins."""
+class ScoreChange(NamedTuple):
+    """A pain score said as a change, at text[start:end]. `scored`: said like a score ("a 4",
+    "4/10", "4 out of 10"), not a bare number that could be anything."""
+
+    start: int
+    end: int
+    old: float
+    new: float
+    scored: bool
+
+
+def score_changes(text: str) -> list[ScoreChange]:
+    """Pain scores said as a change, in `text` (not normalised: offsets are the text's), in
+    order. Overlapping changes: the first pattern wins."""
     low = text.lower().replace("\u2019", "'")
-    found: list[tuple[int, int, float, float, bool]] = []
+    found: list[ScoreChange] = []
     for pattern in _SCORE_CHANGES:
         for m in pattern.finditer(low):
-            if any(s < m.end() and m.start() < e for s, e, *_ in found):
+            if any(c.start < m.end() and m.start() < c.end for c in found):
                 continue
             old, new = _score_value(m.group("old")), _score_value(m.group("new"))
             if old > 10 or new > 10:
                 continue
             scored = any(m.groupdict().get(g) for g in ("old_of", "new_of", "old_art", "new_art"))
-            found.append((m.start(), m.end(), old, new, scored or "/10" in m.group(0)))
+            found.append(ScoreChange(m.start(), m.end(), old, new, scored or "/10" in m.group(0)))
     return sorted(found)

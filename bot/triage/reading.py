@@ -166,10 +166,12 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
         reading.yes = yes is not None and yes < 2 and (no is None or yes < no)
         reading.no = no is not None and no < 2 and not reading.yes
     reading.trend = _first(protocol, norm, ("worse", "better", "same"))
-    changes = [c for c in score_changes(text) if c[2] != c[3]]
+    changes = [c for c in score_changes(text) if c.new != c.old]
     if changes:  # "went down from 7 to 3" eases, "it was a 4, now an 8" is worse: the numbers decide
-        old, new = changes[-1][2:4]
-        reading.trend = "worse" if new > old or reading.trend == "worse" else "better"  # a worse word still counts
+        last = changes[-1]
+        reading.trend = (
+            "worse" if last.new > last.old or reading.trend == "worse" else "better"
+        )  # a worse word still counts
     reading.size = _first(protocol, norm, ("growing", "large", "stable", "small"))
     if reading.size == "large" and _asserted(answers["small"], norm):
         reading.size = "growing"  # "a coin yesterday, now like my palm": two sizes said is a change
@@ -190,7 +192,7 @@ def read_message(protocol: Protocol, text: str) -> MessageReading:
         reading.pain, away = _body_word(protocol, norm, "pain")
         away = away or _body_word(protocol, norm, "pain_slang")[1]  # "my knee is killing me"
         reading.bruise = _body_word(protocol, norm, "bruise")[0]
-        if any(scored for *_, scored in changes) and not (reading.pain or away):  # "it was an 8, now a 4"
+        if any(c.scored for c in changes) and not (reading.pain or away):  # "it was an 8, now a 4"
             away = protocol.findings["elsewhere"].search(norm)
             reading.pain = not away
         reading.pain_elsewhere = away and not reading.pain and not found_site(protocol, norm)
